@@ -1,0 +1,33 @@
+#include "topo/open/open.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "topo/memory/memory_server.h"
+#include "topo/sqlite/sqlite_conn.h"
+
+namespace shale::topo {
+
+absl::StatusOr<std::unique_ptr<Conn>> OpenConn(std::string_view address,
+                                               const ConnOptions& options) {
+  if (address == "memory:" || address == "memory") {
+    return MemoryServer::NewStandaloneConn(options);
+  }
+  if (absl::StartsWith(address, "sqlite:")) {
+    std::string_view path = address.substr(7);
+    if (path.empty()) {
+      return absl::InvalidArgumentError("topology address 'sqlite:' needs a file path, e.g. sqlite:/var/lib/shale/topo.db");
+    }
+    auto conn = SqliteConn::Open(std::string(path), options);
+    if (!conn.ok()) return conn.status();
+    return std::unique_ptr<Conn>(std::move(*conn));
+  }
+  if (absl::StartsWith(address, "etcd://") || absl::StartsWith(address, "zk://")) {
+    return absl::UnimplementedError(
+        absl::StrCat("topology address '", address, "': this build has no etcd or zk backend yet"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown topology address '", address,
+                   "': use sqlite:PATH, etcd://HOST:PORT/ROOT, zk://HOST:PORT/ROOT or memory:"));
+}
+
+}  // namespace shale::topo

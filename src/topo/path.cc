@@ -1,0 +1,46 @@
+#include "topo/path.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace shale::topo {
+
+absl::Status ValidatePath(std::string_view path) {
+  if (path.empty() || path[0] != '/') {
+    return absl::InvalidArgumentError(absl::StrCat("topology path '", path, "' must start with /"));
+  }
+  if (path == "/") return absl::InvalidArgumentError("topology path '/' is a directory, not a node");
+  if (path.back() == '/') {
+    return absl::InvalidArgumentError(absl::StrCat("topology path '", path, "' ends with /"));
+  }
+  for (std::string_view part : absl::StrSplit(path.substr(1), '/')) {
+    if (part.empty() || part == "." || part == "..") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("topology path '", path, "' has an empty, '.' or '..' component"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDir(std::string_view dir) {
+  if (dir == "/") return absl::OkStatus();
+  return ValidatePath(dir);
+}
+
+std::string JoinPath(std::string_view dir, std::string_view name) {
+  if (dir == "/") return absl::StrCat("/", name);
+  return absl::StrCat(dir, "/", name);
+}
+
+std::string DirPrefix(std::string_view dir) {
+  if (dir == "/") return "/";
+  return absl::StrCat(dir, "/");
+}
+
+bool PathIsUnder(std::string_view path, std::string_view dir) {
+  if (path == dir) return true;
+  std::string prefix = DirPrefix(dir);
+  return path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace shale::topo
