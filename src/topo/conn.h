@@ -19,7 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
@@ -116,39 +116,39 @@ class Conn {
   virtual ~Conn() = default;
 
   // Creates path with value. AlreadyExists if it holds a value.
-  virtual absl::StatusOr<Version> Create(std::string_view path, std::string_view value) = 0;
+  virtual absl::StatusOr<Version> Create(absl::string_view path, absl::string_view value) = 0;
 
   // NotFound if path holds no value.
-  virtual absl::StatusOr<Versioned> Get(std::string_view path) = 0;
+  virtual absl::StatusOr<Versioned> Get(absl::string_view path) = 0;
 
   // Writes value. With `expected`, succeeds only if the current version equals
   // it (Aborted otherwise, NotFound if the node is gone). Without, writes
   // unconditionally and creates the node if needed.
-  virtual absl::StatusOr<Version> Update(std::string_view path, std::string_view value,
+  virtual absl::StatusOr<Version> Update(absl::string_view path, absl::string_view value,
                                          std::optional<Version> expected) = 0;
 
   // Deletes the value at path. NotFound if none; Aborted on a version mismatch.
-  virtual absl::Status Delete(std::string_view path, std::optional<Version> expected) = 0;
+  virtual absl::Status Delete(absl::string_view path, std::optional<Version> expected) = 0;
 
   // Lists the immediate children of dir, sorted by name. NotFound if nothing
   // is stored below dir.
-  virtual absl::StatusOr<std::vector<DirEntry>> ListDir(std::string_view dir) = 0;
+  virtual absl::StatusOr<std::vector<DirEntry>> ListDir(absl::string_view dir) = 0;
 
   // Takes the exclusive lock of dir (stored below dir/locks/), writing contents
   // into the lock node, waiting up to timeout. DeadlineExceeded on timeout.
   // The lock is held until Unlock, the handle's destruction, or the holder's
   // death plus ConnOptions::lock_ttl.
-  virtual absl::StatusOr<std::unique_ptr<LockHandle>> Lock(std::string_view dir,
-                                                           std::string_view contents,
+  virtual absl::StatusOr<std::unique_ptr<LockHandle>> Lock(absl::string_view dir,
+                                                           absl::string_view contents,
                                                            absl::Duration timeout) = 0;
 
   // Returns the current value of path and reports every later change to cb.
   // NotFound if path holds no value when the watch starts.
-  virtual absl::StatusOr<WatchStart> Watch(std::string_view path, WatchCallback cb) = 0;
+  virtual absl::StatusOr<WatchStart> Watch(absl::string_view path, WatchCallback cb) = 0;
 
   // Returns every value below dir (recursively) and reports every later change
   // below it to cb. An empty or missing directory is fine.
-  virtual absl::StatusOr<DirWatchStart> WatchDir(std::string_view dir, WatchCallback cb) = 0;
+  virtual absl::StatusOr<DirWatchStart> WatchDir(absl::string_view dir, WatchCallback cb) = 0;
 };
 
 }  // namespace shale::topo

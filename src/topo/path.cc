@@ -5,7 +5,7 @@
 
 namespace shale::topo {
 
-absl::Status ValidatePath(std::string_view path) {
+absl::Status ValidatePath(absl::string_view path) {
   if (path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError(absl::StrCat("topology path '", path, "' must start with /"));
   }
@@ -13,7 +13,7 @@ absl::Status ValidatePath(std::string_view path) {
   if (path.back() == '/') {
     return absl::InvalidArgumentError(absl::StrCat("topology path '", path, "' ends with /"));
   }
-  for (std::string_view part : absl::StrSplit(path.substr(1), '/')) {
+  for (absl::string_view part : absl::StrSplit(path.substr(1), '/')) {
     if (part.empty() || part == "." || part == "..") {
       return absl::InvalidArgumentError(
           absl::StrCat("topology path '", path, "' has an empty, '.' or '..' component"));
@@ -22,22 +22,22 @@ absl::Status ValidatePath(std::string_view path) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateDir(std::string_view dir) {
+absl::Status ValidateDir(absl::string_view dir) {
   if (dir == "/") return absl::OkStatus();
   return ValidatePath(dir);
 }
 
-std::string JoinPath(std::string_view dir, std::string_view name) {
+std::string JoinPath(absl::string_view dir, absl::string_view name) {
   if (dir == "/") return absl::StrCat("/", name);
   return absl::StrCat(dir, "/", name);
 }
 
-std::string DirPrefix(std::string_view dir) {
+std::string DirPrefix(absl::string_view dir) {
   if (dir == "/") return "/";
   return absl::StrCat(dir, "/");
 }
 
-bool PathIsUnder(std::string_view path, std::string_view dir) {
+bool PathIsUnder(absl::string_view path, absl::string_view dir) {
   if (path == dir) return true;
   std::string prefix = DirPrefix(dir);
   return path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix;

@@ -4,24 +4,24 @@
 // "." or ".." components, no trailing slash. "/" is the root directory.
 
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 
 namespace shale::topo {
 
 // InvalidArgument naming the problem, or OK.
-absl::Status ValidatePath(std::string_view path);
+absl::Status ValidatePath(absl::string_view path);
 // Like ValidatePath, but also accepts "/".
-absl::Status ValidateDir(std::string_view dir);
+absl::Status ValidateDir(absl::string_view dir);
 
 // "/a/b" + "c" -> "/a/b/c"; "/" + "c" -> "/c".
-std::string JoinPath(std::string_view dir, std::string_view name);
+std::string JoinPath(absl::string_view dir, absl::string_view name);
 
 // The prefix that every path strictly below dir starts with: "/a" -> "/a/", "/" -> "/".
-std::string DirPrefix(std::string_view dir);
+std::string DirPrefix(absl::string_view dir);
 
 // True if path is dir itself or lies below it.
-bool PathIsUnder(std::string_view path, std::string_view dir);
+bool PathIsUnder(absl::string_view path, absl::string_view dir);
 
 }  // namespace shale::topo

@@ -7,13 +7,13 @@
 
 namespace shale::topo {
 
-absl::StatusOr<std::unique_ptr<Conn>> OpenConn(std::string_view address,
+absl::StatusOr<std::unique_ptr<Conn>> OpenConn(absl::string_view address,
                                                const ConnOptions& options) {
   if (address == "memory:" || address == "memory") {
     return MemoryServer::NewStandaloneConn(options);
   }
   if (absl::StartsWith(address, "sqlite:")) {
-    std::string_view path = address.substr(7);
+    absl::string_view path = address.substr(7);
     if (path.empty()) {
       return absl::InvalidArgumentError("topology address 'sqlite:' needs a file path, e.g. sqlite:/var/lib/shale/topo.db");
     }

@@ -7,7 +7,7 @@
 //   zk://H:P[,H:P]/ROOT
 
 #include <memory>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "topo/conn.h"
@@ -17,7 +17,7 @@ namespace shale::topo {
 // InvalidArgument for a malformed or unknown address; Unavailable when the
 // server cannot be reached; NotFound when a sqlite file is missing and
 // options.create_if_missing is false.
-absl::StatusOr<std::unique_ptr<Conn>> OpenConn(std::string_view address,
+absl::StatusOr<std::unique_ptr<Conn>> OpenConn(absl::string_view address,
                                                const ConnOptions& options = {});
 
 }  // namespace shale::topo
