@@ -3,7 +3,8 @@
 #   shale_library(NAME SRCS a.cc b.cc DEPS other_lib absl::status)
 #   shale_test(NAME SRCS a_test.cc DEPS lib)        -> gtest binary registered with ctest
 #   shale_binary(NAME SRCS main.cc DEPS lib)
-#   shale_fuzzer(NAME SRCS fuzz.cc DEPS lib)         -> only when SHALE_FUZZ=ON (clang)
+#   shale_fuzzer(NAME SRCS fuzz.cc DEPS lib CORPUS dir) -> libFuzzer binary with SHALE_FUZZ=ON
+#                                                     (clang); otherwise a corpus replay ctest
 
 function(shale_library name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
@@ -18,8 +19,11 @@ function(shale_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   include(GoogleTest)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}"
-                       ENVIRONMENT "SHALE_BIN_DIR=${PROJECT_BINARY_DIR}/bin")
+  set(props ENVIRONMENT "SHALE_BIN_DIR=${PROJECT_BINARY_DIR}/bin")
+  if(ARG_LABELS)
+    list(APPEND props LABELS "${ARG_LABELS}")
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()
 
 function(shale_binary name)
