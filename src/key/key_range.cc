@@ -11,9 +11,6 @@ namespace {
 
 constexpr int kMaxBoundDigits = 16;
 
-// Debian's abseil is built with its own string_view type, not std's.
-absl::string_view Absl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
 // Lowercase hex of the big-endian bytes of `bound` with trailing zero bytes
 // trimmed: 0x40.. -> "40", 0x4080.. -> "4080", 0x01.. -> "01", 0 -> "".
 std::string FormatBound(uint64_t bound) {
@@ -37,24 +34,24 @@ int HexValue(char c) {
   return -1;
 }
 
-absl::Status ParseError(std::string_view shard_name, const std::string& reason) {
+absl::Status ParseError(absl::string_view shard_name, const std::string& reason) {
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid shard name \"", absl::CHexEscape(Absl(shard_name)), "\": ", reason));
+      absl::StrCat("invalid shard name \"", absl::CHexEscape(shard_name), "\": ", reason));
 }
 
 // Parses one bound ("start" or "end", named by `which`): a hex prefix of the
 // big-endian id, padded with zeros on the right.
-absl::StatusOr<uint64_t> ParseBound(std::string_view shard_name, std::string_view which,
-                                    std::string_view digits) {
+absl::StatusOr<uint64_t> ParseBound(absl::string_view shard_name, absl::string_view which,
+                                    absl::string_view digits) {
   if (digits.size() > kMaxBoundDigits) {
-    return ParseError(shard_name, absl::StrCat(Absl(which), " has ", digits.size(),
+    return ParseError(shard_name, absl::StrCat(which, " has ", digits.size(),
                                                " hex digits; at most 16 are allowed"));
   }
   uint64_t value = 0;
   for (char c : digits) {
     int v = HexValue(c);
     if (v < 0) {
-      return ParseError(shard_name, absl::StrCat(Absl(which), " contains '",
+      return ParseError(shard_name, absl::StrCat(which, " contains '",
                                                  absl::CHexEscape(absl::string_view(&c, 1)),
                                                  "', which is not a hex digit"));
     }
@@ -71,18 +68,18 @@ bool BeforeEnd(uint64_t id, const KeyRange& r) { return !r.has_end() || id < r.e
 
 }  // namespace
 
-absl::StatusOr<KeyRange> KeyRange::Parse(std::string_view shard_name) {
+absl::StatusOr<KeyRange> KeyRange::Parse(absl::string_view shard_name) {
   if (shard_name.empty()) return ParseError(shard_name, "empty");
   if (shard_name == "0") return Full();
   size_t dash = shard_name.find('-');
-  if (dash == std::string_view::npos) {
+  if (dash == absl::string_view::npos) {
     return ParseError(shard_name, "missing '-' (only \"0\" may omit it)");
   }
-  if (shard_name.find('-', dash + 1) != std::string_view::npos) {
+  if (shard_name.find('-', dash + 1) != absl::string_view::npos) {
     return ParseError(shard_name, "more than one '-'");
   }
-  std::string_view start_digits = shard_name.substr(0, dash);
-  std::string_view end_digits = shard_name.substr(dash + 1);
+  absl::string_view start_digits = shard_name.substr(0, dash);
+  absl::string_view end_digits = shard_name.substr(dash + 1);
   auto start = ParseBound(shard_name, "start", start_digits);
   if (!start.ok()) return start.status();
   if (end_digits.empty()) return From(*start);

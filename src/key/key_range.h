@@ -9,7 +9,7 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
@@ -35,7 +35,7 @@ class KeyRange {
   // Parses a shard name: "-80", "40-80", "80-", "0", "-". Hex digits, at most
   // 16 per bound, case-insensitive, each bound padded with zeros on the right.
   // InvalidArgument with the reason for anything else, including start >= end.
-  static absl::StatusOr<KeyRange> Parse(std::string_view shard_name);
+  static absl::StatusOr<KeyRange> Parse(absl::string_view shard_name);
 
   // The canonical shard name: "-80", "40-80", "80-", or "0" for the full range.
   // Trailing zero bytes of each bound are trimmed.

@@ -5,13 +5,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "key/key_range.h"
 
 namespace {
 
-[[noreturn]] void Fail(std::string_view input, const char* what) {
+[[noreturn]] void Fail(absl::string_view input, const char* what) {
   std::fprintf(stderr, "key_range_fuzz: invariant violated for input of %zu bytes: %s\n",
                input.size(), what);
   std::abort();
@@ -20,13 +20,13 @@ namespace {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view input(reinterpret_cast<const char*>(data), size);
+  absl::string_view input(reinterpret_cast<const char*>(data), size);
   auto parsed = shale::key::KeyRange::Parse(input);
   if (!parsed.ok()) {
     if (parsed.status().code() != absl::StatusCode::kInvalidArgument) {
       Fail(input, "Parse failed with a code other than InvalidArgument");
     }
-    if (parsed.status().message().find('\n') != std::string_view::npos) {
+    if (parsed.status().message().find('\n') != absl::string_view::npos) {
       Fail(input, "Parse error message spans more than one line");
     }
     return 0;

@@ -15,7 +15,7 @@ uint64_t Mix64(uint64_t x) {
 }
 
 // FNV-1a, 64-bit, with the standard offset basis and prime.
-uint64_t Fnv1a64(std::string_view s) {
+uint64_t Fnv1a64(absl::string_view s) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : s) {
     h ^= c;
@@ -28,6 +28,6 @@ uint64_t Fnv1a64(std::string_view s) {
 
 KeyspaceId HashInt64(int64_t value) { return KeyspaceId{Mix64(static_cast<uint64_t>(value))}; }
 
-KeyspaceId HashBytes(std::string_view value) { return KeyspaceId{Mix64(Fnv1a64(value))}; }
+KeyspaceId HashBytes(absl::string_view value) { return KeyspaceId{Mix64(Fnv1a64(value))}; }
 
 }  // namespace shale::key

@@ -8,7 +8,7 @@
 // never change them.
 
 #include <cstdint>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "key/key_range.h"
 
@@ -17,6 +17,6 @@ namespace shale::key {
 // hash of an integer sharding value.
 KeyspaceId HashInt64(int64_t value);
 // hash of a text or bytes sharding value.
-KeyspaceId HashBytes(std::string_view value);
+KeyspaceId HashBytes(absl::string_view value);
 
 }  // namespace shale::key

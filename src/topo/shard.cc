@@ -18,7 +18,7 @@ absl::Status ShardNotFound(absl::string_view keyspace, absl::string_view shard) 
 // Parses a shard name and insists on its canonical spelling, so that one
 // range has one name (and one topology path).
 absl::StatusOr<key::KeyRange> ParseShardName(absl::string_view shard) {
-  ASSIGN_OR_RETURN(key::KeyRange range, key::KeyRange::Parse(std::string_view(shard.data(), shard.size())));
+  ASSIGN_OR_RETURN(key::KeyRange range, key::KeyRange::Parse(shard));
   if (range.ToString() != shard) {
     return absl::InvalidArgumentError(absl::StrCat("shard name \"", shard,
                                                    "\" is not canonical: use \"",
@@ -59,7 +59,7 @@ absl::Status Server::CreateShard(absl::string_view keyspace, absl::string_view s
 
 absl::StatusOr<ShardInfo> Server::GetShard(absl::string_view keyspace, absl::string_view shard) {
   RETURN_IF_ERROR(ValidateName("keyspace", keyspace));
-  RETURN_IF_ERROR(key::KeyRange::Parse(std::string_view(shard.data(), shard.size())).status());
+  RETURN_IF_ERROR(key::KeyRange::Parse(shard).status());
   ShardInfo info;
   absl::StatusOr<topodata::Shard> r =
       GetRecord<topodata::Shard>(*global_, paths::Shard(keyspace, shard), &info.version);
@@ -73,7 +73,7 @@ absl::StatusOr<topodata::Shard> Server::UpdateShardFields(absl::string_view keys
                                                           absl::string_view shard,
                                                           const UpdateFn<topodata::Shard>& fn) {
   RETURN_IF_ERROR(ValidateName("keyspace", keyspace));
-  RETURN_IF_ERROR(key::KeyRange::Parse(std::string_view(shard.data(), shard.size())).status());
+  RETURN_IF_ERROR(key::KeyRange::Parse(shard).status());
   auto r = UpdateRecord<topodata::Shard>(*global_, paths::Shard(keyspace, shard), fn);
   if (absl::IsNotFound(r.status())) return ShardNotFound(keyspace, shard);
   return r;
