@@ -1,0 +1,26 @@
+// shale: the one binary of a Shale cluster (DESIGN §1).
+
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "cmd/ctl_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Shale: a sharded, replicated SQL database cluster.\n"
+      "Applications talk PostgreSQL to a gateway; each shard is a set of SQLite tablets."};
+  app.require_subcommand(1);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("error: ") + e.what() + " (see --help)\n";
+  });
+  shale::cmd::CtlContext ctl;
+  shale::cmd::AddCtlCommand(app, &ctl);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (ctl.action) return shale::cmd::RunCtl(ctl);
+  std::cerr << "error: no command given (see --help)\n";
+  return 2;
+}
