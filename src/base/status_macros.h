@@ -22,5 +22,6 @@
   if (!tmp.ok()) return std::move(tmp).status();     \
   lhs = std::move(tmp).value()
 
+// Expands to several statements: inside an if, use braces.
 #define ASSIGN_OR_RETURN(lhs, expr) \
   SHALE_ASSIGN_OR_RETURN_IMPL_(SHALE_CONCAT_(shale_statusor_, __LINE__), lhs, expr)

@@ -21,7 +21,9 @@ using Result = absl::StatusOr<Json>;
 // The serving graph as written, per cell, so the operator sees the result.
 Result SrvKeyspacesJson(topo::Server& ts, const std::string& keyspace,
                         std::vector<std::string> cells) {
-  if (cells.empty()) ASSIGN_OR_RETURN(cells, ts.ListCells());
+  if (cells.empty()) {
+    ASSIGN_OR_RETURN(cells, ts.ListCells());
+  }
   Json out = Json::object();
   for (const std::string& cell : cells) {
     ASSIGN_OR_RETURN(topodata::SrvKeyspace srv, ts.GetSrvKeyspace(cell, keyspace));

@@ -223,7 +223,9 @@ void AddTabletCommands(CLI::App* ctl, CtlContext* ctx) {
   list->callback([ctx, a] {
     ctx->action = [a](topo::Server& ts) -> Result {
       ctl::TabletFilter filter = a->filter;
-      if (!a->type.empty()) ASSIGN_OR_RETURN(filter.type, ctl::ParseTabletType(a->type));
+      if (!a->type.empty()) {
+        ASSIGN_OR_RETURN(filter.type, ctl::ParseTabletType(a->type));
+      }
       ASSIGN_OR_RETURN(std::vector<topodata::Tablet> tablets, ctl::ListTablets(ts, filter));
       Json out = Json::array();
       for (const auto& t : tablets) out.push_back(TabletSummary(t));

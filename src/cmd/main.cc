@@ -10,7 +10,10 @@ int main(int argc, char** argv) {
       "Shale: a sharded, replicated SQL database cluster.\n"
       "Applications talk PostgreSQL to a gateway; each shard is a set of SQLite tablets."};
   app.require_subcommand(1);
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    // CLI11 reports a misspelt command as "a subcommand is required"; name it instead.
+    std::vector<std::string> extra = a->remaining(/*recurse=*/true);
+    if (!extra.empty()) return "error: unknown command or argument \"" + extra.front() + "\" (see --help)\n";
     return std::string("error: ") + e.what() + " (see --help)\n";
   });
   shale::cmd::CtlContext ctl;

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -140,7 +140,7 @@ TEST_F(CtlCliTest, BadInputFailsWithOneLineAndChangesNothing) {
       {{"RebuildKeyspaceGraph", "app", "--cells", "zone9"}, "cell zone9 not found"},
       {{"SetRoutingPolicy", "{\"rules\": []}"}, "at least one rule"},
       {{"SetRoutingPolicy", "{oops"}, "invalid RoutingPolicy JSON"},
-      {{"TopoCat", "/global/nothing"}, "not found"},
+      {{"TopoCat", "/global/nothing"}, "does not exist"},
       {{"TopoCat", "relative/path"}, "must start with /"},
       {{"NoSuchCommand"}, "NoSuchCommand"},
       {{"GetKeyspace"}, "KEYSPACE"},
