@@ -4,6 +4,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "topodata.pb.h"
@@ -39,6 +41,32 @@ bool IsUtf8Text(absl::string_view v) {
   return true;
 }
 
+// Key ranges print as hex bounds ("80", "" for open), as shard names spell
+// them, instead of proto JSON's decimal uint64 strings.
+void KeyRangesToHex(nlohmann::json& j) {
+  if (j.is_array()) {
+    for (auto& e : j) KeyRangesToHex(e);
+    return;
+  }
+  if (!j.is_object()) return;
+  for (auto& [k, v] : j.items()) {
+    if (k == "key_range" && v.is_object()) {
+      auto bound = [&](const char* name) -> std::string {
+        uint64_t n = 0;
+        if (!v.contains(name) || !absl::SimpleAtoi(v[name].get<std::string>(), &n) || n == 0) {
+          return "";
+        }
+        std::string hex = absl::StrFormat("%016x", n);
+        while (hex.size() > 2 && hex.substr(hex.size() - 2) == "00") hex.resize(hex.size() - 2);
+        return hex;
+      };
+      v = nlohmann::json{{"start", bound("start")}, {"end", bound("end")}};
+    } else {
+      KeyRangesToHex(v);
+    }
+  }
+}
+
 }  // namespace
 
 nlohmann::json RecordToJson(const google::protobuf::Message& record) {
@@ -48,7 +76,9 @@ nlohmann::json RecordToJson(const google::protobuf::Message& record) {
   std::string out;
   // Printing a well-formed message cannot fail; the fallback keeps output valid JSON.
   if (!google::protobuf::util::MessageToJsonString(record, &out, options).ok()) return {};
-  return nlohmann::json::parse(out);
+  nlohmann::json j = nlohmann::json::parse(out);
+  KeyRangesToHex(j);
+  return j;
 }
 
 absl::StatusOr<nlohmann::json> DecodeTopoValue(absl::string_view path, absl::string_view value) {
