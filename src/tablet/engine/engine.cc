@@ -1,0 +1,142 @@
+// Engine: opening, autocommit statements, read-only mode and the internal
+// path. Interactive transactions and the reaper are in engine_txn.cc.
+
+#include "tablet/engine/engine.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "tablet/engine/sqlite_errors.h"
+
+namespace shale::tablet::engine {
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& path,
+                                                     EngineOptions options) {
+  if (path.empty() || path == ":memory:") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("engine needs a database file path, got \"", path, "\""));
+  }
+  if (options.reader_connections < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reader_connections must be at least 1, got ", options.reader_connections));
+  }
+  if (options.idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("idle_timeout must be positive");
+  }
+  ConnectionOptions conn_options;
+  conn_options.writer = true;
+  conn_options.synchronous = options.synchronous;
+  conn_options.busy_timeout = options.busy_timeout;
+  conn_options.foreign_keys = options.foreign_keys;
+  // The writer first: it creates the file and switches it to WAL, which the
+  // read-only connections need.
+  std::vector<std::unique_ptr<Connection>> writer;
+  ASSIGN_OR_RETURN(writer.emplace_back(), Connection::Open(path, conn_options));
+  conn_options.writer = false;
+  std::vector<std::unique_ptr<Connection>> readers;
+  for (int i = 0; i < options.reader_connections; ++i) {
+    ASSIGN_OR_RETURN(readers.emplace_back(), Connection::Open(path, conn_options));
+  }
+  std::unique_ptr<Engine> engine(new Engine(
+      path, std::move(options), std::make_unique<ConnectionPool>("writer", std::move(writer)),
+      std::make_unique<ConnectionPool>("reader", std::move(readers))));
+  engine->reaper_ = std::thread([e = engine.get()] { e->ReaperLoop(); });
+  return engine;
+}
+
+Engine::Engine(std::string path, EngineOptions options, std::unique_ptr<ConnectionPool> writer,
+               std::unique_ptr<ConnectionPool> readers)
+    : path_(std::move(path)),
+      options_(std::move(options)),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)) {}
+
+Engine::~Engine() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (reaper_.joinable()) reaper_.join();
+  std::vector<std::shared_ptr<Txn>> open;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, txn] : txns_) open.push_back(txn);
+    txns_.clear();
+  }
+  for (auto& txn : open) EndTxn(*txn, /*commit=*/false).IgnoreError();
+  // The pools close their connections as members are destroyed: readers
+  // first, so the writer is the last connection and checkpoints the WAL.
+}
+
+absl::Status Engine::ReadOnlyError() const {
+  return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kReadOnlyTransaction,
+                  "tablet is read-only (not the primary)");
+}
+
+void Engine::SetReadOnly(bool read_only) { read_only_.store(read_only); }
+
+bool Engine::IsReadOnly() const { return read_only_.load(); }
+
+absl::StatusOr<ResultSet> Engine::Autocommit(absl::string_view sql, absl::Span<const Value> binds,
+                                             RowCallback on_row, Access access) {
+  {
+    // Compile on a reader to learn whether the statement writes.
+    ASSIGN_OR_RETURN(ConnectionPool::Lease reader, readers_->Acquire(options_.reader_wait));
+    ASSIGN_OR_RETURN(Statement statement, reader->Prepare(sql, access));
+    if (statement.info().read_only) return statement.Run(binds, on_row);
+  }
+  if (access == Access::kUser && IsReadOnly()) return ReadOnlyError();
+  ASSIGN_OR_RETURN(ConnectionPool::Lease writer, writer_->Acquire(options_.writer_wait));
+  ASSIGN_OR_RETURN(std::unique_ptr<WriteTxn> txn,
+                   WriteTxn::Begin(std::move(writer), options_.commit_hook));
+  absl::StatusOr<ResultSet> result;
+  {
+    // The statement is finalised before txn ends and gives the writer back.
+    ASSIGN_OR_RETURN(Statement statement, txn->Prepare(sql, access));
+    result = txn->Run(statement, binds, on_row);
+  }
+  if (!result.ok()) return result.status();  // ~WriteTxn rolls back
+  RETURN_IF_ERROR(txn->Commit());
+  return result;
+}
+
+absl::StatusOr<ResultSet> Engine::Execute(absl::string_view sql, absl::Span<const Value> binds) {
+  std::vector<Row> rows;
+  ASSIGN_OR_RETURN(ResultSet rs, Autocommit(sql, binds, RowCollector(&rows), Access::kUser));
+  rs.rows = std::move(rows);
+  return rs;
+}
+
+absl::StatusOr<ResultSet> Engine::ExecuteStream(absl::string_view sql,
+                                                absl::Span<const Value> binds, RowCallback on_row) {
+  return Autocommit(sql, binds, on_row, Access::kUser);
+}
+
+absl::StatusOr<ResultSet> Engine::ExecuteInternal(absl::string_view sql,
+                                                  absl::Span<const Value> binds) {
+  std::vector<Row> rows;
+  ASSIGN_OR_RETURN(ResultSet rs, Autocommit(sql, binds, RowCollector(&rows), Access::kInternal));
+  rs.rows = std::move(rows);
+  return rs;
+}
+
+absl::Status Engine::RunInternalWrite(absl::FunctionRef<absl::Status(WriteTxn& txn)> fn) {
+  ASSIGN_OR_RETURN(ConnectionPool::Lease writer, writer_->Acquire(options_.writer_wait));
+  ASSIGN_OR_RETURN(std::unique_ptr<WriteTxn> txn,
+                   WriteTxn::Begin(std::move(writer), options_.commit_hook));
+  absl::Status status = fn(*txn);
+  if (!status.ok()) return status;  // ~WriteTxn rolls back
+  return txn->Commit();
+}
+
+EngineStats Engine::Stats() const {
+  absl::MutexLock lock(&mu_);
+  EngineStats stats;
+  stats.open_transactions = static_cast<int64_t>(txns_.size());
+  stats.transactions_begun = next_txn_id_ - 1;
+  stats.transactions_reaped = txns_reaped_;
+  return stats;
+}
+
+}  // namespace shale::tablet::engine
