@@ -32,6 +32,12 @@ enum class Feature {
   // Other processes can open address() and share the store, and a lock whose
   // holder process died frees itself after ConnOptions::lock_ttl.
   kCrossProcess,
+  // Not an ability but a declared limit: a watch may fold fast successive
+  // writes of one path into one report (ZooKeeper's one-shot watches re-read
+  // the node after each notification). Its reports are then an in-order
+  // subsequence of the values written that ends with the latest one, and the
+  // tests that count every write check that instead.
+  kWatchCoalescesWrites,
 };
 
 // One clean store of one backend, made for one test and destroyed after it
