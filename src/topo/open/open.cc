@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "topo/etcd/etcd_conn.h"
 #include "topo/memory/memory_server.h"
 #include "topo/sqlite/sqlite_conn.h"
 #include "topo/zk/zk_conn.h"
@@ -19,6 +20,11 @@ absl::StatusOr<std::unique_ptr<Conn>> OpenConn(absl::string_view address,
       return absl::InvalidArgumentError("topology address 'sqlite:' needs a file path, e.g. sqlite:/var/lib/shale/topo.db");
     }
     auto conn = SqliteConn::Open(std::string(path), options);
+    if (!conn.ok()) return conn.status();
+    return std::unique_ptr<Conn>(std::move(*conn));
+  }
+  if (absl::StartsWith(address, "etcd://")) {
+    auto conn = EtcdConn::Open(address, options);
     if (!conn.ok()) return conn.status();
     return std::unique_ptr<Conn>(std::move(*conn));
   }
