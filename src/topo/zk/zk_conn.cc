@@ -25,7 +25,6 @@ absl::Status ContentionError(absl::string_view what, absl::string_view path) {
       absl::StrCat("zk ", what, " ", path, ": the node kept changing until the deadline"));
 }
 
-bool FitsZkVersion(Version v) { return v >= 0 && v <= std::numeric_limits<int32_t>::max(); }
 
 }  // namespace
 
@@ -57,7 +56,7 @@ absl::StatusOr<Version> ZkConn::CreateNode(absl::string_view path, const std::st
                                            const std::string& data, absl::Time deadline) {
   while (absl::Now() < deadline) {
     ZkReply created = session_->Create(zpath, data, ZOO_PERSISTENT, deadline);
-    if (created.rc == ZOK) return Version{created.stat.version};
+    if (created.rc == ZOK) return Version{created.stat.mzxid};
     if (created.rc == ZNONODE) {
       int rc = zk_internal::EnsureParents(*session_, paths_, zpath, deadline);
       if (rc != ZOK) return ZkError(rc, "create", path);
@@ -70,7 +69,7 @@ absl::StatusOr<Version> ZkConn::CreateNode(absl::string_view path, const std::st
     if (node.rc != ZOK) return ZkError(node.rc, "create", path);
     if (node.stat.dataLength > 0) return ZkError(ZNODEEXISTS, "create", path);
     ZkReply set = session_->Set(zpath, data, node.stat.version, deadline);
-    if (set.rc == ZOK) return Version{set.stat.version};
+    if (set.rc == ZOK) return Version{set.stat.mzxid};
     if (set.rc != ZBADVERSION && set.rc != ZNONODE) return ZkError(set.rc, "create", path);
   }
   return ContentionError("create", path);
@@ -87,7 +86,7 @@ absl::StatusOr<Versioned> ZkConn::Get(absl::string_view path) {
   if (got.rc != ZOK) return ZkError(got.rc, "get", path);
   std::optional<std::string> value = DecodeValue(got.data);
   if (!value.has_value()) return ZkError(ZNONODE, "get", path);
-  return Versioned{std::move(*value), got.stat.version};
+  return Versioned{std::move(*value), got.stat.mzxid};
 }
 
 absl::StatusOr<Version> ZkConn::Update(absl::string_view path, absl::string_view value,
@@ -97,21 +96,21 @@ absl::StatusOr<Version> ZkConn::Update(absl::string_view path, absl::string_view
   const std::string data = EncodeValue(value);
   const absl::Time deadline = session_->OpDeadline();
   if (expected.has_value()) {
-    ZkReply set;
-    if (FitsZkVersion(*expected)) {
-      set = session_->Set(zpath, data, static_cast<int>(*expected), deadline);
-      if (set.rc == ZOK) return Version{set.stat.version};
-      if (set.rc != ZBADVERSION) return ZkError(set.rc, "update", path);
-    }
-    // A version mismatch, or a directory node without a value (NotFound).
+    // Shale's version is the node's mzxid, which never repeats (Stat.version
+    // restarts at 0 when a node is deleted and re-created, so comparing it
+    // alone would let a stale compare-and-set hit the new node). The write is
+    // still conditional on Stat.version, so nothing can slip in between.
     ZkReply node = session_->Exists(zpath, 0, deadline);
     if (node.rc != ZOK) return ZkError(node.rc, "update", path);
     if (node.stat.dataLength == 0) return ZkError(ZNONODE, "update", path);
-    return ZkError(ZBADVERSION, "update", path);
+    if (node.stat.mzxid != *expected) return ZkError(ZBADVERSION, "update", path);
+    ZkReply set = session_->Set(zpath, data, node.stat.version, deadline);
+    if (set.rc == ZOK) return Version{set.stat.mzxid};
+    return ZkError(set.rc == ZNONODE ? ZBADVERSION : set.rc, "update", path);
   }
   while (absl::Now() < deadline) {
     ZkReply set = session_->Set(zpath, data, -1, deadline);
-    if (set.rc == ZOK) return Version{set.stat.version};
+    if (set.rc == ZOK) return Version{set.stat.mzxid};
     if (set.rc != ZNONODE) return ZkError(set.rc, "update", path);
     absl::StatusOr<Version> created = CreateNode(path, zpath, data, deadline);
     if (!absl::IsAlreadyExists(created.status())) return created;
@@ -127,7 +126,7 @@ absl::Status ZkConn::Delete(absl::string_view path, std::optional<Version> expec
     ZkReply node = session_->Exists(zpath, 0, deadline);
     if (node.rc != ZOK) return ZkError(node.rc, "delete", path);
     if (node.stat.dataLength == 0) return ZkError(ZNONODE, "delete", path);
-    if (expected.has_value() && *expected != node.stat.version) {
+    if (expected.has_value() && *expected != node.stat.mzxid) {
       return ZkError(ZBADVERSION, "delete", path);
     }
     if (node.stat.numChildren == 0) {

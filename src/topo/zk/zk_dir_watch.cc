@@ -133,14 +133,14 @@ class DirWatch : public WatchHandle {
       if (node.has_value && node.mzxid == got.stat.mzxid) return;
       event.kind = WatchEvent::Kind::kChanged;
       event.value = std::move(*value);
-      event.version = got.stat.version;
+      event.version = got.stat.mzxid;
     } else {
       if (!node.has_value) return;
       event.kind = WatchEvent::Kind::kDeleted;
     }
     node.has_value = value.has_value();
     node.mzxid = got.stat.mzxid;
-    node.version = got.stat.version;
+    node.version = got.stat.mzxid;
     cb_(event);
   }
 
@@ -252,7 +252,7 @@ class DirWatch : public WatchHandle {
           node.has_value = value.has_value();
           if (node.has_value) node.value = std::move(*value);
           node.mzxid = got.stat.mzxid;
-          node.version = got.stat.version;
+          node.version = got.stat.mzxid;
         }
         ZkReply listed = ZkSession::Wait(p.children, deadline);
         if (listed.rc == ZNONODE) continue;

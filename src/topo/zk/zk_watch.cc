@@ -39,7 +39,7 @@ class NodeWatch : public WatchHandle {
     state_.mzxid = got.stat.mzxid;
     state_.czxid = got.stat.czxid;
     loop_.Start([this](const std::optional<ZkNotice>& notice) { Handle(notice); });
-    return Versioned{std::move(*value), got.stat.version};
+    return Versioned{std::move(*value), got.stat.mzxid};
   }
 
  private:
@@ -104,7 +104,7 @@ class NodeWatch : public WatchHandle {
       }
       event.kind = WatchEvent::Kind::kChanged;
       event.value = *value;
-      event.version = stat.version;
+      event.version = stat.mzxid;
       state_.has_value = true;
       state_.mzxid = stat.mzxid;
       state_.czxid = stat.czxid;
