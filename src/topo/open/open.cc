@@ -8,6 +8,15 @@
 #include "topo/zk/zk_conn.h"
 
 namespace shale::topo {
+namespace {
+
+template <typename Backend>
+absl::StatusOr<std::unique_ptr<Conn>> Upcast(absl::StatusOr<std::unique_ptr<Backend>> conn) {
+  if (!conn.ok()) return conn.status();
+  return std::unique_ptr<Conn>(std::move(*conn));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Conn>> OpenConn(absl::string_view address,
                                                const ConnOptions& options) {
@@ -19,23 +28,13 @@ absl::StatusOr<std::unique_ptr<Conn>> OpenConn(absl::string_view address,
     if (path.empty()) {
       return absl::InvalidArgumentError("topology address 'sqlite:' needs a file path, e.g. sqlite:/var/lib/shale/topo.db");
     }
-    auto conn = SqliteConn::Open(std::string(path), options);
-    if (!conn.ok()) return conn.status();
-    return std::unique_ptr<Conn>(std::move(*conn));
+    return Upcast(SqliteConn::Open(std::string(path), options));
   }
   if (absl::StartsWith(address, "etcd://")) {
-    auto conn = EtcdConn::Open(address, options);
-    if (!conn.ok()) return conn.status();
-    return std::unique_ptr<Conn>(std::move(*conn));
+    return Upcast(EtcdConn::Open(address, options));
   }
   if (absl::StartsWith(address, "zk://")) {
-    auto conn = ZkConn::Open(address, options);
-    if (!conn.ok()) return conn.status();
-    return std::unique_ptr<Conn>(std::move(*conn));
-  }
-  if (absl::StartsWith(address, "etcd://") || absl::StartsWith(address, "zk://")) {
-    return absl::UnimplementedError(
-        absl::StrCat("topology address '", address, "': this build has no etcd or zk backend yet"));
+    return Upcast(ZkConn::Open(address, options));
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown topology address '", address,

@@ -3,8 +3,8 @@
 // Opens a topology connection from an address (DESIGN §2):
 //   memory:               a fresh in-process server, for tests and dry runs
 //   sqlite:PATH           the embedded default, shared by processes on one machine
-//   etcd://H:P[,H:P]/ROOT (distributed backends; see the etcd/zk issue)
-//   zk://H:P[,H:P]/ROOT
+//   etcd://H:P[,H:P]/ROOT   etcd v3; the first live endpoint serves
+//   zk://H:P[,H:P]/ROOT     ZooKeeper ensemble
 
 #include <memory>
 #include "absl/strings/string_view.h"
