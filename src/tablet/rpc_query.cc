@@ -1,0 +1,155 @@
+// Query service handlers: Execute, StreamExecute, Begin, Commit, Rollback.
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "tablet/grpc_status.h"
+#include "tablet/query_result.h"
+#include "tablet/services.h"
+
+namespace shale::tablet {
+namespace {
+
+// Rows per StreamExecute response (and a byte bound, whichever comes first).
+constexpr int kStreamBatchRows = 256;
+constexpr size_t kStreamBatchBytes = 256 * 1024;
+
+std::string TargetString(absl::string_view keyspace, absl::string_view shard,
+                         topodata::TabletType type) {
+  return absl::StrCat(keyspace, "/", shard, "@", topodata::TabletType_Name(type));
+}
+
+}  // namespace
+
+absl::Status TabletContext::CheckReady() const {
+  if (stopping.load(std::memory_order_acquire)) {
+    return absl::UnavailableError("tablet is shutting down");
+  }
+  if (!ready.load(std::memory_order_acquire)) return absl::UnavailableError("tablet is starting");
+  return absl::OkStatus();
+}
+
+absl::Status CheckTarget(const StateManager& state, const Target& target) {
+  StateSnapshot s = state.Snapshot();
+  const topodata::Tablet& r = s.record;
+  if (target.keyspace() != r.keyspace() || target.shard() != r.shard() ||
+      target.tablet_type() != r.type()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "wrong target: the call is for ",
+        TargetString(target.keyspace(), target.shard(), target.tablet_type()), " but tablet ",
+        topo::TabletAlias::FromProto(r.alias()).ToString(), " is ",
+        TargetString(r.keyspace(), r.shard(), r.type())));
+  }
+  if (!s.serving) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tablet ", topo::TabletAlias::FromProto(r.alias()).ToString(),
+                     " is not serving (type ", topodata::TabletType_Name(r.type()), ")"));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status RunQueryCall(TabletContext* ctx, QueryKind kind, bool admit,
+                          absl::FunctionRef<absl::Status()> fn) {
+  const absl::Time start = absl::Now();
+  absl::Status s = ctx->CheckReady();
+  if (s.ok()) {
+    if (admit) {
+      absl::StatusOr<Admission::Ticket> ticket = ctx->admission->Admit();
+      s = ticket.ok() ? fn() : ticket.status();
+    } else {
+      s = fn();
+    }
+  }
+  if (ctx->stats != nullptr) ctx->stats->Record(kind, absl::Now() - start, s.code());
+  return ToGrpcStatus(s);
+}
+
+grpc::Status QueryService::Execute(grpc::ServerContext*, const ExecuteRequest* request,
+                                   ExecuteResponse* response) {
+  return RunQueryCall(ctx_, QueryKind::kExecute, true, [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+    ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request->binds()));
+    absl::StatusOr<engine::ResultSet> rs =
+        request->transaction_id() != 0
+            ? ctx_->engine->Execute(engine::TxnId(request->transaction_id()), request->sql(), binds)
+            : ctx_->engine->Execute(request->sql(), binds);
+    RETURN_IF_ERROR(rs.status());
+    *response->mutable_result() = ToProtoResult(*rs);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
+                                         const StreamExecuteRequest* request,
+                                         grpc::ServerWriter<StreamExecuteResponse>* writer) {
+  return RunQueryCall(ctx_, QueryKind::kStreamExecute, true, [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+    ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request->binds()));
+    StreamExecuteResponse batch;
+    bool fields_sent = false;
+    size_t batch_bytes = 0;
+    auto flush = [&]() -> absl::Status {
+      if (!writer->Write(batch)) return absl::CancelledError("client went away");
+      batch.Clear();
+      batch_bytes = 0;
+      return absl::OkStatus();
+    };
+    auto on_row = [&](absl::Span<const engine::Column> columns,
+                      absl::Span<const engine::Value> row) -> absl::Status {
+      if (context->IsCancelled()) return absl::CancelledError("client cancelled the stream");
+      if (!fields_sent) {
+        AddFields(columns, batch.mutable_result());
+        fields_sent = true;
+      }
+      AddRow(row, batch.mutable_result());
+      for (const engine::Value& v : row) {
+        batch_bytes += 8 + (v.type() == engine::Value::Type::kText   ? v.text().size()
+                            : v.type() == engine::Value::Type::kBlob ? v.blob().size()
+                                                                     : 0);
+      }
+      if (batch.result().rows_size() >= kStreamBatchRows || batch_bytes >= kStreamBatchBytes) {
+        return flush();
+      }
+      return absl::OkStatus();
+    };
+    absl::StatusOr<engine::ResultSet> rs =
+        request->transaction_id() != 0
+            ? ctx_->engine->ExecuteStream(engine::TxnId(request->transaction_id()),
+                                          request->sql(), binds, on_row)
+            : ctx_->engine->ExecuteStream(request->sql(), binds, on_row);
+    RETURN_IF_ERROR(rs.status());
+    if (!fields_sent) AddFields(rs->columns, batch.mutable_result());
+    batch.mutable_result()->set_rows_affected(rs->rows_affected);
+    batch.mutable_result()->set_last_insert_id(rs->last_insert_rowid);
+    return flush();
+  });
+}
+
+grpc::Status QueryService::Begin(grpc::ServerContext*, const BeginRequest* request,
+                                 BeginResponse* response) {
+  return RunQueryCall(ctx_, QueryKind::kBegin, true, [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+    ASSIGN_OR_RETURN(engine::TxnId id,
+                     ctx_->engine->Begin(request->read_only() ? engine::TxnMode::kReadOnly
+                                                              : engine::TxnMode::kReadWrite));
+    response->set_transaction_id(id.value());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status QueryService::Commit(grpc::ServerContext*, const CommitRequest* request,
+                                  CommitResponse*) {
+  return RunQueryCall(ctx_, QueryKind::kCommit, false, [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+    return ctx_->engine->Commit(engine::TxnId(request->transaction_id()));
+  });
+}
+
+grpc::Status QueryService::Rollback(grpc::ServerContext*, const RollbackRequest* request,
+                                    RollbackResponse*) {
+  return RunQueryCall(ctx_, QueryKind::kRollback, false, [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+    return ctx_->engine->Rollback(engine::TxnId(request->transaction_id()));
+  });
+}
+
+}  // namespace shale::tablet

@@ -1,0 +1,112 @@
+#pragma once
+
+// The tablet's gRPC services (proto/tablet_service.proto), handlers grouped by
+// topic: rpc_query.cc (Query), rpc_state.cc (TabletManager), rpc_health.cc
+// (Health). They share one TabletContext, filled in by the TabletServer once
+// startup is done; until then (and after Stop) every call gets UNAVAILABLE.
+//
+// Owned by the TabletServer, registered with its grpc::Server; gRPC calls
+// them on its own threads, so every handler is thread-safe.
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/functional/function_ref.h"
+#include "absl/time/time.h"
+#include "tablet/admission.h"
+#include "tablet/engine/engine.h"
+#include "tablet/state_manager.h"
+#include "tablet/query_stats.h"
+#include "tablet_service.grpc.pb.h"
+#include "topo/server.h"
+
+namespace shale::tablet {
+
+// What the services work on. The pointers are borrowed from the TabletServer
+// and set before ready is stored true; they stay valid until the grpc::Server
+// has shut down.
+struct TabletContext {
+  std::atomic<bool> ready{false};
+  std::atomic<bool> stopping{false};
+  engine::Engine* engine = nullptr;
+  StateManager* state = nullptr;
+  topo::Server* ts = nullptr;
+  Admission* admission = nullptr;
+  QueryStats* stats = nullptr;
+  RecordPublisher* publisher = nullptr;
+  absl::Duration health_interval = absl::Seconds(5);
+
+  // UNAVAILABLE while starting or stopping.
+  absl::Status CheckReady() const;
+};
+
+// FAILED_PRECONDITION naming both targets unless target matches the tablet's
+// keyspace, shard and type, and the tablet is serving.
+absl::Status CheckTarget(const StateManager& state, const Target& target);
+
+// The state as reported by GetState and the other manager RPCs.
+TabletState MakeTabletState(const TabletContext& ctx);
+
+class QueryService final : public Query::Service {
+ public:
+  explicit QueryService(TabletContext* ctx) : ctx_(ctx) {}
+  grpc::Status Execute(grpc::ServerContext* context, const ExecuteRequest* request,
+                       ExecuteResponse* response) override;
+  grpc::Status StreamExecute(grpc::ServerContext* context, const StreamExecuteRequest* request,
+                             grpc::ServerWriter<StreamExecuteResponse>* writer) override;
+  grpc::Status Begin(grpc::ServerContext* context, const BeginRequest* request,
+                     BeginResponse* response) override;
+  grpc::Status Commit(grpc::ServerContext* context, const CommitRequest* request,
+                      CommitResponse* response) override;
+  grpc::Status Rollback(grpc::ServerContext* context, const RollbackRequest* request,
+                        RollbackResponse* response) override;
+
+ private:
+  TabletContext* const ctx_;
+};
+
+class TabletManagerService final : public TabletManager::Service {
+ public:
+  explicit TabletManagerService(TabletContext* ctx) : ctx_(ctx) {}
+  grpc::Status Ping(grpc::ServerContext* context, const PingRequest* request,
+                    PingResponse* response) override;
+  grpc::Status GetState(grpc::ServerContext* context, const GetStateRequest* request,
+                        GetStateResponse* response) override;
+  grpc::Status ChangeType(grpc::ServerContext* context, const ChangeTypeRequest* request,
+                          ChangeTypeResponse* response) override;
+  grpc::Status SetReadOnly(grpc::ServerContext* context, const SetReadOnlyRequest* request,
+                           SetReadOnlyResponse* response) override;
+  grpc::Status SetReadWrite(grpc::ServerContext* context, const SetReadWriteRequest* request,
+                            SetReadWriteResponse* response) override;
+  grpc::Status RefreshState(grpc::ServerContext* context, const RefreshStateRequest* request,
+                            RefreshStateResponse* response) override;
+  grpc::Status ExecuteFetchAsDba(grpc::ServerContext* context,
+                                 const ExecuteFetchAsDbaRequest* request,
+                                 ExecuteFetchAsDbaResponse* response) override;
+
+ private:
+  TabletContext* const ctx_;
+};
+
+class HealthService final : public Health::Service {
+ public:
+  explicit HealthService(TabletContext* ctx) : ctx_(ctx) {}
+  grpc::Status StreamHealth(grpc::ServerContext* context, const StreamHealthRequest* request,
+                            grpc::ServerWriter<StreamHealthResponse>* writer) override;
+
+ private:
+  TabletContext* const ctx_;
+};
+
+}  // namespace shale::tablet
+
+namespace shale::tablet {
+
+// Runs one query-path call: checks readiness, takes an admission ticket
+// (unless admit is false: Commit and Rollback free resources and are never
+// turned away), runs fn, records stats, and maps the status for gRPC.
+grpc::Status RunQueryCall(TabletContext* ctx, QueryKind kind, bool admit,
+                          absl::FunctionRef<absl::Status()> fn);
+
+}  // namespace shale::tablet

@@ -1,0 +1,130 @@
+#include "tablet/tablet_server.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "base/backoff.h"
+#include "base/status_macros.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "spdlog/spdlog.h"
+#include "tablet/startup.h"
+
+namespace shale::tablet {
+
+TabletServer::TabletServer(topo::Server* ts, TabletServerOptions options)
+    : ts_(ts), options_(std::move(options)) {}
+
+TabletServer::~TabletServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<TabletServer>> TabletServer::Start(topo::Server* ts,
+                                                                  TabletServerOptions options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
+  if (options.grpc_port < 0 || options.grpc_port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad gRPC port ", options.grpc_port));
+  }
+  if (options.health_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--health-interval must be positive");
+  }
+  if (options.max_in_flight < 1) return absl::InvalidArgumentError("max_in_flight must be >= 1");
+  std::unique_ptr<TabletServer> server(new TabletServer(ts, std::move(options)));
+  absl::Status s = server->Init();
+  if (!s.ok()) {
+    server->Stop();
+    return s;
+  }
+  return server;
+}
+
+absl::Status TabletServer::Init() {
+  admission_ = std::make_unique<Admission>(options_.max_in_flight);
+  ctx_.admission = admission_.get();
+  ctx_.stats = &stats_;
+  ctx_.ts = ts_;
+  ctx_.health_interval = options_.health_interval;
+
+  RETURN_IF_ERROR(StartHttp());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat(options_.bind_address, ":", options_.grpc_port),
+                           grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.RegisterService(&query_service_);
+  builder.RegisterService(&manager_service_);
+  builder.RegisterService(&health_service_);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  grpc_ = builder.BuildAndStart();
+  if (grpc_ == nullptr || grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options_.bind_address,
+                                               ":", options_.grpc_port));
+  }
+
+  StartupOptions so;
+  so.alias = options_.alias;
+  so.keyspace = options_.keyspace;
+  so.shard = options_.shard;
+  so.db_name = options_.db_name;
+  so.init_type = options_.init_type;
+  so.hostname = options_.hostname;
+  so.port_map["grpc"] = grpc_port_;
+  if (http_ != nullptr) so.port_map["http"] = http_->port();
+
+  const absl::Time deadline = absl::Now() + options_.topo_wait;
+  Backoff backoff(absl::Milliseconds(100), absl::Seconds(2));
+  absl::StatusOr<StartupResult> startup;
+  for (;;) {
+    startup = ResolveStartup(*ts_, so, absl::Now());
+    if (startup.ok() || !absl::IsUnavailable(startup.status()) || absl::Now() >= deadline) break;
+    spdlog::warn("topology unavailable at startup, retrying: {}", startup.status().ToString());
+    absl::SleepFor(std::min(backoff.Next(), deadline - absl::Now()));
+  }
+  RETURN_IF_ERROR(startup.status());
+  notes_ = startup->notes;
+  for (const std::string& note : notes_) spdlog::info("startup: {}", note);
+
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create --data-dir ", options_.data_dir, ": ", ec.message()));
+  }
+  engine::EngineOptions eo = options_.engine;
+  eo.idle_timeout = options_.txn_idle_timeout;
+  const std::string db_path =
+      (std::filesystem::path(options_.data_dir) / (startup->record.db_name() + ".db")).string();
+  ASSIGN_OR_RETURN(engine_, engine::Engine::Open(db_path, std::move(eo)));
+
+  publisher_ = std::make_unique<RecordPublisher>(ts_, options_.publisher);
+  publisher_->Start();
+  state_ = std::make_unique<StateManager>(startup->record, engine_.get(), publisher_.get());
+  state_->Start();
+
+  ctx_.engine = engine_.get();
+  ctx_.state = state_.get();
+  ctx_.publisher = publisher_.get();
+  ctx_.ready.store(true, std::memory_order_release);
+  ExportStatus();
+  const topodata::Tablet& r = startup->record;
+  spdlog::info("tablet {} serving {}/{} as {} on {}:{} (http {}, db {})",
+               options_.alias.ToString(), r.keyspace(), r.shard(),
+               topodata::TabletType_Name(r.type()), options_.bind_address, grpc_port_,
+               http_port(), db_path);
+  return absl::OkStatus();
+}
+
+void TabletServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  ctx_.stopping.store(true, std::memory_order_release);
+  if (http_ != nullptr) http_->Stop();
+  if (grpc_ != nullptr) {
+    grpc_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(options_.shutdown_grace));
+    grpc_->Wait();
+  }
+  if (publisher_ != nullptr) publisher_->Stop(options_.shutdown_grace);
+  ctx_.ready.store(false, std::memory_order_release);
+  state_.reset();
+  engine_.reset();
+  if (grpc_port_ != 0) spdlog::info("tablet {} stopped", options_.alias.ToString());
+}
+
+}  // namespace shale::tablet

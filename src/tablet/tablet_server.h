@@ -1,0 +1,113 @@
+#pragma once
+
+// TabletServer is one running tablet (DESIGN §3) without its command line:
+// the gRPC server with the Query, TabletManager and Health services, the
+// SQLite engine, the state manager and the record publisher. `shale tablet`
+// wraps it; tests and benchmarks run it in-process.
+//
+// Start order: the gRPC server binds first (port 0 picks a free port), so the
+// record can carry the real port; calls get UNAVAILABLE until startup is
+// done. Then the startup rules run against the topology (retrying while it is
+// unavailable, up to topo_wait), the engine opens <data_dir>/<db_name>.db, the
+// state is applied and published, and the services start answering.
+//
+// Lifecycle: Start() -> running -> Stop() (idempotent; the destructor calls
+// it): refuses new calls, ends streams, waits up to shutdown_grace for
+// in-flight calls, flushes the record, closes the engine. Owned by its
+// caller; the topo::Server is borrowed and must outlive it. Thread-safe.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/http/status_server.h"
+#include "base/metrics/registry.h"
+#include "grpcpp/server.h"
+#include "tablet/admission.h"
+#include "tablet/engine/engine.h"
+#include "tablet/query_stats.h"
+#include "tablet/record_publisher.h"
+#include "tablet/services.h"
+#include "tablet/state_manager.h"
+#include "topo/server.h"
+#include "topo/tablet_alias.h"
+
+namespace shale::tablet {
+
+struct TabletServerOptions {
+  topo::TabletAlias alias;
+  std::string keyspace;  // "" : from the record
+  std::string shard;
+  std::string db_name;
+  topodata::TabletType init_type = topodata::UNKNOWN;
+  std::string data_dir;                        // required; created if missing
+  std::string hostname = "localhost";          // published in the record
+  std::string bind_address = "127.0.0.1";
+  int grpc_port = 0;  // 0: any free port (published in the record)
+  bool enable_http = true;  // the status port: /healthz, /metrics, /debug/status, /debug/vars
+  int http_port = 0;        // 0: any free port (published as port_map["http"])
+  absl::Duration health_interval = absl::Seconds(5);
+  absl::Duration txn_idle_timeout = absl::Seconds(30);
+  int64_t max_in_flight = 256;                 // queries at once; more get RESOURCE_EXHAUSTED
+  absl::Duration topo_wait = absl::Seconds(30);  // how long startup waits for the topology
+  absl::Duration shutdown_grace = absl::Seconds(2);
+  engine::EngineOptions engine;                // idle_timeout is set from txn_idle_timeout
+  RecordPublisherOptions publisher;
+};
+
+class TabletServer {
+ public:
+  // Errors: InvalidArgument for bad options; Unavailable if the port cannot
+  // be bound or the topology stays down past topo_wait; the startup rules'
+  // errors (startup.h), e.g. FailedPrecondition naming a mismatched field;
+  // the engine's Open errors.
+  static absl::StatusOr<std::unique_ptr<TabletServer>> Start(topo::Server* ts,
+                                                             TabletServerOptions options);
+  ~TabletServer();
+  TabletServer(const TabletServer&) = delete;
+  TabletServer& operator=(const TabletServer&) = delete;
+
+  void Stop();
+
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_ != nullptr ? http_->port() : 0; }
+  metrics::MetricsRegistry& metrics() { return metrics_; }
+  const std::vector<std::string>& startup_notes() const { return notes_; }
+  StateManager& state() { return *state_; }
+  engine::Engine& engine() { return *engine_; }
+  RecordPublisher& publisher() { return *publisher_; }
+  QueryStats& stats() { return stats_; }
+  Admission& admission() { return *admission_; }
+  TabletState State() const { return MakeTabletState(ctx_); }
+
+ private:
+  TabletServer(topo::Server* ts, TabletServerOptions options);
+  absl::Status Init();
+  absl::Status StartHttp();
+  // Registers the callback metrics, the health callback and the status page
+  // section; called once the state exists (see tablet_status.cc).
+  void ExportStatus();
+
+  topo::Server* const ts_;
+  const TabletServerOptions options_;
+  TabletContext ctx_;
+  metrics::MetricsRegistry metrics_;
+  QueryStats stats_{&metrics_};
+  std::unique_ptr<http::StatusServer> http_;
+  std::unique_ptr<Admission> admission_;
+  QueryService query_service_{&ctx_};
+  TabletManagerService manager_service_{&ctx_};
+  HealthService health_service_{&ctx_};
+  std::unique_ptr<grpc::Server> grpc_;
+  int grpc_port_ = 0;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<RecordPublisher> publisher_;
+  std::unique_ptr<StateManager> state_;
+  std::vector<std::string> notes_;
+  bool stopped_ = false;  // main thread only
+};
+
+}  // namespace shale::tablet
