@@ -4,6 +4,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cmd/ctl_command.h"
+#include "cmd/tablet_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -18,12 +19,15 @@ int main(int argc, char** argv) {
   });
   shale::cmd::CtlContext ctl;
   shale::cmd::AddCtlCommand(app, &ctl);
+  shale::cmd::TabletFlags tablet;
+  shale::cmd::AddTabletCommand(app, &tablet);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (ctl.action) return shale::cmd::RunCtl(ctl);
+  if (tablet.chosen) return shale::cmd::RunTablet(tablet);
   std::cerr << "error: no command given (see --help)\n";
   return 2;
 }

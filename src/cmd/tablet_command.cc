@@ -1,0 +1,156 @@
+#include "cmd/tablet_command.h"
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "cmd/ctl_command.h"
+#include "ctl/tablets.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+#include "tablet/tablet_server.h"
+#include "topo/open/open.h"
+
+namespace shale::cmd {
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::string msg(status.message());
+  for (char& c : msg) {
+    if (c == '\n') c = ' ';
+  }
+  spdlog::error("{}", msg);
+  std::cerr << "error: " << msg << "\n";
+  return 1;
+}
+
+std::string DefaultDataDir(const std::string& alias) {
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home != nullptr ? home : ".", "/.shale/tablets/", alias);
+}
+
+// Logs go to stderr, one line each, with the time, level and tablet alias as
+// fields; stdout stays free for the program's own output.
+void SetUpLogging(const std::string& alias) {
+  auto logger = spdlog::stderr_color_mt("tablet");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern(absl::StrCat("%Y-%m-%dT%H:%M:%S.%fZ level=%l tablet=", alias, " pid=%P %v"),
+                      spdlog::pattern_time_type::utc);
+}
+
+}  // namespace
+
+void AddTabletCommand(CLI::App& app, TabletFlags* f) {
+  f->topo = DefaultTopoAddress();
+  CLI::App* cmd = app.add_subcommand("tablet", "Serve one tablet: a SQLite database and its record");
+  cmd->add_option("--topo", f->topo,
+                  "Topology address (default: $SHALE_TOPO, else the local cluster's sqlite file)")
+      ->capture_default_str();
+  cmd->add_option("--alias", f->alias, "This tablet's alias, CELL-UID (e.g. zone1-101)")
+      ->required();
+  cmd->add_option("--keyspace", f->keyspace,
+                  "Keyspace; required for a new tablet, must match the record otherwise");
+  cmd->add_option("--shard", f->shard,
+                  "Shard (e.g. 0, -80); required for a new tablet, must match the record otherwise");
+  cmd->add_option("--init-type", f->init_type,
+                  "Type of a new tablet (replica, rdonly, primary, spare, drained; default "
+                  "replica). A restart resumes the recorded type");
+  cmd->add_option("--db-name", f->db_name, "Database name (default: the keyspace name)");
+  cmd->add_option("--data-dir", f->data_dir,
+                  "Directory of the SQLite database (default: $HOME/.shale/tablets/ALIAS)");
+  cmd->add_option("--hostname", f->hostname, "Host name published in the record")
+      ->capture_default_str();
+  cmd->add_option("--bind-address", f->bind_address, "Address the gRPC server listens on")
+      ->capture_default_str();
+  cmd->add_option("--grpc-port", f->grpc_port,
+                  "gRPC port; 0 picks a free port (published in the record)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--http-port", f->http_port,
+                  "HTTP port for /healthz, /metrics, /debug/status; 0 picks a free port")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--health-interval", f->health_interval_s,
+                  "Seconds between health stream messages when nothing changes")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--txn-idle-timeout", f->txn_idle_timeout_s,
+                  "Seconds after which an idle transaction is rolled back")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--topo-wait", f->topo_wait_s,
+                  "Seconds startup waits for an unavailable topology")
+      ->capture_default_str();
+  cmd->add_option("--max-in-flight", f->max_in_flight,
+                  "Queries served at once; more get RESOURCE_EXHAUSTED (retryable)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--synchronous", f->synchronous, "SQLite synchronous mode: full or normal")
+      ->check(CLI::IsMember({"full", "normal"}))
+      ->capture_default_str();
+  cmd->callback([f] { f->chosen = true; });
+}
+
+int RunTablet(const TabletFlags& f) {
+  absl::StatusOr<topo::TabletAlias> alias = topo::TabletAlias::Parse(f.alias);
+  if (!alias.ok()) return Fail(alias.status());
+  SetUpLogging(alias->ToString());
+
+  tablet::TabletServerOptions o;
+  o.alias = *alias;
+  o.keyspace = f.keyspace;
+  o.shard = f.shard;
+  o.db_name = f.db_name;
+  if (!f.init_type.empty()) {
+    absl::StatusOr<topodata::TabletType> type = ctl::ParseTabletType(f.init_type);
+    if (!type.ok()) return Fail(type.status());
+    o.init_type = *type;
+  }
+  o.data_dir = f.data_dir.empty() ? DefaultDataDir(alias->ToString()) : f.data_dir;
+  o.hostname = f.hostname;
+  o.bind_address = f.bind_address;
+  o.grpc_port = f.grpc_port;
+  o.http_port = f.http_port;
+  o.health_interval = absl::Seconds(f.health_interval_s);
+  o.txn_idle_timeout = absl::Seconds(f.txn_idle_timeout_s);
+  o.topo_wait = absl::Seconds(f.topo_wait_s);
+  o.max_in_flight = f.max_in_flight;
+  o.engine.synchronous = f.synchronous == "normal" ? tablet::engine::Synchronous::kNormal
+                                                   : tablet::engine::Synchronous::kFull;
+
+  // Block the stop signals in every thread (threads inherit the mask), and
+  // wait for them below with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  topo::ConnOptions conn_options;
+  conn_options.create_if_missing = f.topo == DefaultTopoAddress();
+  if (conn_options.create_if_missing && f.topo.rfind("sqlite:", 0) == 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(
+        std::filesystem::path(f.topo.substr(7)).parent_path(), ec);
+  }
+  absl::StatusOr<std::unique_ptr<topo::Conn>> conn = topo::OpenConn(f.topo, conn_options);
+  if (!conn.ok()) return Fail(conn.status());
+  topo::Server ts(*std::move(conn), [](absl::string_view address) {
+    return topo::OpenConn(address, topo::ConnOptions{});
+  });
+
+  absl::StatusOr<std::unique_ptr<tablet::TabletServer>> server =
+      tablet::TabletServer::Start(&ts, std::move(o));
+  if (!server.ok()) return Fail(server.status());
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Stop();
+  return 0;
+}
+
+}  // namespace shale::cmd

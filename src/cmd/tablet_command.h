@@ -1,0 +1,40 @@
+#pragma once
+
+// `shale tablet`: serves one tablet (DESIGN §3, issue 4). Parses the flags,
+// opens the topology, runs a tablet::TabletServer until SIGTERM or SIGINT,
+// then shuts it down cleanly. Confined to the main thread.
+
+#include <string>
+
+#include "CLI/CLI.hpp"
+
+namespace shale::cmd {
+
+// The parsed flags of one `shale tablet` invocation.
+struct TabletFlags {
+  bool chosen = false;  // the tablet command was given
+  std::string topo;
+  std::string alias;
+  std::string keyspace;
+  std::string shard;
+  std::string init_type;
+  std::string db_name;
+  std::string data_dir;
+  std::string hostname = "localhost";
+  std::string bind_address = "127.0.0.1";
+  int grpc_port = 0;
+  int http_port = 0;
+  double health_interval_s = 5;
+  double txn_idle_timeout_s = 30;
+  double topo_wait_s = 30;
+  int max_in_flight = 256;
+  std::string synchronous = "full";
+};
+
+void AddTabletCommand(CLI::App& app, TabletFlags* flags);
+
+// Runs the tablet until a signal; returns the process exit code (0 after a
+// clean shutdown, 1 if startup failed, with one "error: ..." line on stderr).
+int RunTablet(const TabletFlags& flags);
+
+}  // namespace shale::cmd
