@@ -9,12 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/backoff.h"
+#include "spdlog/spdlog.h"
 
 namespace shale::topo::zk_internal {
 namespace {
 
-// The C client's log lines (warnings and errors), on stderr. While an
-// ensemble is down the client logs every reconnection attempt: print at most
+// The C client's log lines (warnings and errors), as spdlog warnings, so the
+// process's log settings decide (`shale ctl` keeps them off unless -v). While
+// an ensemble is down the client logs every reconnection attempt: pass at most
 // one line per few seconds, and say how many were dropped.
 void LogLine(const char* message) {
   ABSL_CONST_INIT static absl::Mutex mu(absl::kConstInit);
@@ -27,9 +29,9 @@ void LogLine(const char* message) {
     return;
   }
   last = now;
-  if (dropped > 0) fprintf(stderr, "zk client: %d more log lines dropped\n", dropped);
+  if (dropped > 0) spdlog::warn("zk client: {} more log lines dropped", dropped);
   dropped = 0;
-  fprintf(stderr, "%s\n", message);
+  spdlog::warn("zk client: {}", message);
 }
 
 int TimeoutMs(absl::Duration d) {
