@@ -1,8 +1,11 @@
 // topo_bench: throughput and watch latency of a topology backend.
 //
-//   topo_bench [--topo ADDR]... [--seconds S] [--watch-writes N]
+//   topo_bench [--topo ADDR]... [--start-etcd] [--start-zk] [--seconds S] [--watch-writes N]
 //
-// For each address (default: a fresh sqlite file in a temp dir) it measures,
+// --start-etcd / --start-zk start a local one-member etcd / standalone
+// ZooKeeper (Debian's packages) on free loopback ports for the run, as the
+// tests do, and add them to the list. For each address (default: a fresh
+// sqlite file in a temp dir) it measures,
 // one after another in the same run:
 //   - get ops/s: Get of one path in a loop, one thread;
 //   - cas ops/s: Get + Update(expected version) of one path, one thread;
@@ -25,7 +28,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "base/subprocess.h"
+#include "topo/etcd/etcd_test_server.h"
 #include "topo/open/open.h"
+#include "topo/zk/zk_test_server.h"
 
 namespace {
 
@@ -137,19 +142,40 @@ int main(int argc, char** argv) {
   std::vector<std::string> addresses;
   double seconds = 3;
   int writes = 500;
-  bool writer = false;
+  bool writer = false, start_etcd = false, start_zk = false;
   app.add_option("--topo", addresses, "Backend address (repeatable); default: a temp sqlite file");
   app.add_option("--seconds", seconds, "Seconds per throughput measurement")->capture_default_str();
   app.add_option("--watch-writes", writes, "Writes timed by the watch test")->capture_default_str();
+  app.add_flag("--start-etcd", start_etcd, "Start a local etcd for the run and measure it too");
+  app.add_flag("--start-zk", start_zk, "Start a local ZooKeeper for the run and measure it too");
   app.add_flag("--writer", writer, "Internal: act as the watch test's writer process");
   CLI11_PARSE(app, argc, argv);
   if (writer) return RunWriter(addresses.at(0), writes);
 
   std::string tmp;
-  if (addresses.empty()) {
+  if (addresses.empty() || start_etcd || start_zk) {
     tmp = (std::filesystem::temp_directory_path() / "shale-topo-bench-XXXXXX").string();
     if (mkdtemp(tmp.data()) == nullptr) return 1;
-    addresses.push_back(absl::StrCat("sqlite:", tmp, "/topo.db"));
+    addresses.insert(addresses.begin(), absl::StrCat("sqlite:", tmp, "/topo.db"));
+  }
+  std::unique_ptr<shale::topo::EtcdTestServer> etcd;
+  std::unique_ptr<shale::topo::ZkTestServer> zk;
+  auto must = [](const absl::Status& s, const char* what) {
+    if (s.ok()) return;
+    fprintf(stderr, "error: cannot start %s: %s\n", what, std::string(s.message()).c_str());
+    exit(1);
+  };
+  if (start_etcd) {
+    auto started = shale::topo::EtcdTestServer::Start();
+    must(started.status(), "etcd");
+    etcd = *std::move(started);
+    addresses.push_back(etcd->Address("/bench"));
+  }
+  if (start_zk) {
+    auto started = shale::topo::ZkTestServer::Start();
+    must(started.status(), "ZooKeeper");
+    zk = *std::move(started);
+    addresses.push_back(zk->Address("/bench"));
   }
   printf("%-12s %12s %12s %14s %14s %8s\n", "backend", "get ops/s", "cas ops/s", "watch p50 us",
          "watch p99 us", "samples");
