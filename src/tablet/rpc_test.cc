@@ -219,6 +219,26 @@ TEST_F(RpcTest, HealthIsSentAtLeastEveryInterval) {
   hctx.TryCancel();
 }
 
+TEST_F(RpcTest, NoTopologyReadsInSteadyState) {
+  auto server = StartTablet(1, topodata::REPLICA);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(server->publisher().WaitForSync(absl::Seconds(10)));
+  auto c = TabletClient::Connect("127.0.0.1:" + std::to_string(server->grpc_port()));
+  const int64_t reads = topo_.memory.read_count();
+  // Several health intervals (200ms each) and some queries: the tablet never
+  // reads the topology (it does not poll its record).
+  grpc::ClientContext hctx;
+  hctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto health = c->health().StreamHealth(&hctx, StreamHealthRequest());
+  StreamHealthResponse h;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(health->Read(&h));
+    ASSERT_TRUE(Exec(*c, topodata::REPLICA, "SELECT 1").ok());
+  }
+  hctx.TryCancel();
+  EXPECT_EQ(topo_.memory.read_count(), reads);
+}
+
 TEST_F(RpcTest, RefreshStateDemotesAStalePrimary) {
   auto server = StartTablet(1, topodata::PRIMARY);
   ASSERT_NE(server, nullptr);
