@@ -87,7 +87,8 @@ int RunCtl(const CtlContext& ctx) {
     if (absl::IsNotFound(conn.status())) {
       return Fail(absl::NotFoundError(absl::StrCat(
           conn.status().message(),
-          "; is the address right? (a new cluster starts with CreateKeyspace or shale local up)")));
+          "; is the address right? (a new topology is created by AddCellInfo or "
+          "CreateKeyspace, or by scripts/run-local)")));
     }
     return Fail(conn.status());
   }
