@@ -2,11 +2,14 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "cmd/ctl_command.h"
 #include "ctl/tablets.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -136,20 +139,47 @@ int RunTablet(const TabletFlags& f) {
     std::filesystem::create_directories(
         std::filesystem::path(f.topo.substr(7)).parent_path(), ec);
   }
+  // One thread waits for the stop signal, so that it also cuts short a
+  // startup that is waiting for the topology. The notification lives as long
+  // as the process, since the waiter may outlive main's frame on a failed start.
+  absl::Notification& stop = *new absl::Notification();
+  std::thread signal_waiter([&stop, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop.Notify();
+  });
+  o.cancel_startup = &stop;
+
+  // The topology may still be starting (e.g. under a process supervisor):
+  // retry an unreachable server for --topo-wait, like startup's own reads.
+  const absl::Time deadline = absl::Now() + o.topo_wait;
   absl::StatusOr<std::unique_ptr<topo::Conn>> conn = topo::OpenConn(f.topo, conn_options);
-  if (!conn.ok()) return Fail(conn.status());
+  while (absl::IsUnavailable(conn.status()) && absl::Now() < deadline &&
+         !stop.HasBeenNotified()) {
+    spdlog::warn("topology unreachable, retrying: {}", std::string(conn.status().message()));
+    if (stop.WaitForNotificationWithTimeout(absl::Seconds(1))) break;
+    conn = topo::OpenConn(f.topo, conn_options);
+  }
+  if (!conn.ok()) {
+    signal_waiter.detach();
+    return stop.HasBeenNotified() ? 0 : Fail(conn.status());
+  }
   topo::Server ts(*std::move(conn), [](absl::string_view address) {
     return topo::OpenConn(address, topo::ConnOptions{});
   });
-
+  o.topo_wait = std::max(absl::ZeroDuration(), deadline - absl::Now());
   absl::StatusOr<std::unique_ptr<tablet::TabletServer>> server =
       tablet::TabletServer::Start(&ts, std::move(o));
-  if (!server.ok()) return Fail(server.status());
-
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (!server.ok()) {
+    // The waiter may still be in sigwait; the process is ending, so let it be.
+    signal_waiter.detach();
+    if (stop.HasBeenNotified() && absl::IsCancelled(server.status())) return 0;
+    return Fail(server.status());
+  }
+  stop.WaitForNotification();
   (*server)->Stop();
+  signal_waiter.join();
   return 0;
 }
 

@@ -74,7 +74,12 @@ absl::Status TabletServer::Init() {
     startup = ResolveStartup(*ts_, so, absl::Now());
     if (startup.ok() || !absl::IsUnavailable(startup.status()) || absl::Now() >= deadline) break;
     spdlog::warn("topology unavailable at startup, retrying: {}", startup.status().ToString());
-    absl::SleepFor(std::min(backoff.Next(), deadline - absl::Now()));
+    const absl::Duration pause = std::min(backoff.Next(), deadline - absl::Now());
+    if (options_.cancel_startup == nullptr) {
+      absl::SleepFor(pause);
+    } else if (options_.cancel_startup->WaitForNotificationWithTimeout(pause)) {
+      return absl::CancelledError("startup cancelled while waiting for the topology");
+    }
   }
   RETURN_IF_ERROR(startup.status());
   notes_ = startup->notes;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "base/http/status_server.h"
 #include "base/metrics/registry.h"
@@ -53,6 +54,9 @@ struct TabletServerOptions {
   absl::Duration txn_idle_timeout = absl::Seconds(30);
   int64_t max_in_flight = 256;                 // queries at once; more get RESOURCE_EXHAUSTED
   absl::Duration topo_wait = absl::Seconds(30);  // how long startup waits for the topology
+  // When notified (e.g. by SIGTERM), a startup still waiting for the topology
+  // gives up with Cancelled. Borrowed; may be null.
+  const absl::Notification* cancel_startup = nullptr;
   absl::Duration shutdown_grace = absl::Seconds(2);
   engine::EngineOptions engine;                // idle_timeout is set from txn_idle_timeout
   RecordPublisherOptions publisher;
@@ -61,7 +65,8 @@ struct TabletServerOptions {
 class TabletServer {
  public:
   // Errors: InvalidArgument for bad options; Unavailable if the port cannot
-  // be bound or the topology stays down past topo_wait; the startup rules'
+  // be bound or the topology stays down past topo_wait; Cancelled when
+  // cancel_startup is notified while waiting for it; the startup rules'
   // errors (startup.h), e.g. FailedPrecondition naming a mismatched field;
   // the engine's Open errors.
   static absl::StatusOr<std::unique_ptr<TabletServer>> Start(topo::Server* ts,
