@@ -32,15 +32,10 @@ class CellServersTest : public ::testing::Test {
   }
 
   CliResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {"ctl", "--topo", etcd_->Address("/shale")});
-    absl::StatusOr<CliResult> r = RunShale(args);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *r : CliResult{};
+    return RunCtl(etcd_->Address("/shale"), std::move(args));
   }
   nlohmann::json CtlJson(std::vector<std::string> args) {
-    CliResult r = Ctl(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return nlohmann::json::parse(r.out, nullptr, false);
+    return RunCtlJson(etcd_->Address("/shale"), std::move(args));
   }
 
   static topo::EtcdTestServer* etcd_;

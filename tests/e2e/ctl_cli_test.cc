@@ -25,17 +25,9 @@ class CtlCliTest : public ::testing::Test {
  protected:
   std::string topo() const { return absl::StrCat("sqlite:", dir_.path(), "/topo.db"); }
 
-  CliResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {"ctl", "--topo", topo()});
-    absl::StatusOr<CliResult> r = RunShale(args);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *r : CliResult{};
-  }
-
+  CliResult Ctl(std::vector<std::string> args) { return RunCtl(topo(), std::move(args)); }
   nlohmann::json CtlJson(std::vector<std::string> args) {
-    CliResult r = Ctl(args);
-    EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << ": " << r.err;
-    return nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    return RunCtlJson(topo(), std::move(args));
   }
 
   // Every path in the topology with its version: equal snapshots mean nothing changed.

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
 #include "base/status_macros.h"
 #include "base/subprocess.h"
 
@@ -48,6 +50,19 @@ absl::StatusOr<CliResult> RunShale(const std::vector<std::string>& args) {
   buf << in.rdbuf();
   result.err = buf.str();
   return result;
+}
+
+CliResult RunCtl(const std::string& topo, std::vector<std::string> args) {
+  args.insert(args.begin(), {"ctl", "--topo", topo});
+  absl::StatusOr<CliResult> r = RunShale(args);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : CliResult{};
+}
+
+nlohmann::json RunCtlJson(const std::string& topo, std::vector<std::string> args) {
+  CliResult r = RunCtl(topo, args);
+  EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << ": " << r.err;
+  return nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
 }
 
 }  // namespace shale::e2e

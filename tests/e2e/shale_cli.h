@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 
 namespace shale::e2e {
 
@@ -19,6 +20,14 @@ struct CliResult {
 // Runs `shale args...` to completion (60s at most). Errors only when the
 // process could not be run at all.
 absl::StatusOr<CliResult> RunShale(const std::vector<std::string>& args);
+
+// Runs `shale ctl --topo TOPO args...`; a failure to run it at all is a test
+// failure (gtest EXPECT) and returns an empty result.
+CliResult RunCtl(const std::string& topo, std::vector<std::string> args);
+
+// RunCtl that must succeed (EXPECTed): its stdout parsed as JSON (discarded
+// on a parse error, which then fails the test's later comparisons).
+nlohmann::json RunCtlJson(const std::string& topo, std::vector<std::string> args);
 
 // A fresh temporary directory, removed with everything in it on destruction.
 class TempDir {
