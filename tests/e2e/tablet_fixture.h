@@ -105,17 +105,9 @@ class TabletE2eTest : public ::testing::Test {
     return true;
   }
 
-  CliResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {"ctl", "--topo", topo()});
-    absl::StatusOr<CliResult> r = RunShale(args);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *r : CliResult{};
-  }
-
+  CliResult Ctl(std::vector<std::string> args) { return RunCtl(topo(), std::move(args)); }
   nlohmann::json CtlJson(std::vector<std::string> args) {
-    CliResult r = Ctl(args);
-    EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << ": " << r.err;
-    return nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    return RunCtlJson(topo(), std::move(args));
   }
 
   static tablet::Target MakeTarget(const std::string& ks, const std::string& shard,
