@@ -49,8 +49,9 @@ void KeyRangesToHex(nlohmann::json& j) {
     return;
   }
   if (!j.is_object()) return;
-  for (auto& [k, v] : j.items()) {
-    if (k == "key_range" && v.is_object()) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    nlohmann::json& v = it.value();  // a plain reference: clang 14 cannot capture bindings
+    if (it.key() == "key_range" && v.is_object()) {
       auto bound = [&](const char* name) -> std::string {
         uint64_t n = 0;
         if (!v.contains(name) || !absl::SimpleAtoi(v[name].get<std::string>(), &n) || n == 0) {
