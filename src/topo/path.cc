@@ -1,22 +1,23 @@
 #include "topo/path.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace shale::topo {
 
 absl::Status ValidatePath(absl::string_view path) {
-  if (path.empty() || path[0] != '/') {
-    return absl::InvalidArgumentError(absl::StrCat("topology path '", path, "' must start with /"));
-  }
+  // The path is quoted escaped, so an error stays one line whatever it holds.
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topology path '", absl::CHexEscape(path), "' ", why));
+  };
+  if (path.empty() || path[0] != '/') return bad("must start with /");
   if (path == "/") return absl::InvalidArgumentError("topology path '/' is a directory, not a node");
-  if (path.back() == '/') {
-    return absl::InvalidArgumentError(absl::StrCat("topology path '", path, "' ends with /"));
-  }
+  if (path.back() == '/') return bad("ends with /");
   for (absl::string_view part : absl::StrSplit(path.substr(1), '/')) {
     if (part.empty() || part == "." || part == "..") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("topology path '", path, "' has an empty, '.' or '..' component"));
+      return bad("has an empty, '.' or '..' component");
     }
   }
   return absl::OkStatus();

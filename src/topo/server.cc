@@ -1,6 +1,7 @@
 #include "topo/server.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "topo/path.h"
@@ -44,7 +45,7 @@ absl::Status ValidateName(absl::string_view kind, absl::string_view name) {
   for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_');
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      "invalid ", kind, " name \"", name,
+      "invalid ", kind, " name \"", absl::CHexEscape(name),
       "\": use 1-64 letters, digits or underscores, starting with a letter"));
 }
 
