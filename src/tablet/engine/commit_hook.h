@@ -18,6 +18,8 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -46,6 +48,17 @@ class CommitHook {
   // After the transaction was rolled back, for any reason (including a
   // failed BeforeCommit).
   virtual void AfterRollback(sqlite3* db) {}
+
+  // Right after AfterCommit, still holding the writer: a token naming what
+  // the commit must wait for before it is acknowledged (0: nothing).
+  virtual int64_t TakeCommitToken() { return 0; }
+
+  // Called by the engine after the writer was given back, on the committing
+  // thread, with the token of that commit (never 0). Other writes proceed
+  // meanwhile, so many commits wait at once (group commit of the semi-sync
+  // acknowledgements). An error is returned from the commit; the data is
+  // committed locally all the same.
+  virtual absl::Status AwaitDurable(int64_t token) { return absl::OkStatus(); }
 };
 
 }  // namespace shale::tablet::engine

@@ -86,7 +86,13 @@ absl::StatusOr<ResultSet> Engine::Autocommit(absl::string_view sql, absl::Span<c
     ASSIGN_OR_RETURN(Statement statement, reader->Prepare(sql, access));
     if (statement.info().read_only) return statement.Run(binds, on_row);
   }
-  if (access == Access::kUser && IsReadOnly()) return ReadOnlyError();
+  WriteGate::Ticket ticket;
+  if (access == Access::kUser) {
+    if (IsReadOnly()) return ReadOnlyError();
+    ASSIGN_OR_RETURN(ticket, EnterGate());
+    // The gate may have waited through a change of primary.
+    if (IsReadOnly()) return ReadOnlyError();
+  }
   ASSIGN_OR_RETURN(ConnectionPool::Lease writer, writer_->Acquire(options_.writer_wait));
   ASSIGN_OR_RETURN(std::unique_ptr<WriteTxn> txn,
                    WriteTxn::Begin(std::move(writer), options_.commit_hook));
@@ -97,8 +103,27 @@ absl::StatusOr<ResultSet> Engine::Autocommit(absl::string_view sql, absl::Span<c
     result = txn->Run(statement, binds, on_row);
   }
   if (!result.ok()) return result.status();  // ~WriteTxn rolls back
-  RETURN_IF_ERROR(txn->Commit());
+  RETURN_IF_ERROR(CommitAndAwait(std::move(txn)));
   return result;
+}
+
+absl::StatusOr<WriteGate::Ticket> Engine::EnterGate() {
+  if (options_.write_gate == nullptr) return WriteGate::Ticket();
+  return options_.write_gate->Enter(options_.writer_wait * 6);
+}
+
+absl::Status Engine::CommitAndAwait(std::unique_ptr<WriteTxn> txn) {
+  RETURN_IF_ERROR(txn->Commit());
+  const int64_t token = txn->commit_token();
+  CommitHook* hook = txn->hook();
+  txn.reset();  // gives the writer back before waiting
+  if (token != 0 && hook != nullptr) return hook->AwaitDurable(token);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::WithWriter(absl::FunctionRef<absl::Status(sqlite3* db)> fn) {
+  ASSIGN_OR_RETURN(ConnectionPool::Lease writer, writer_->Acquire(options_.writer_wait));
+  return writer->WithInternalAccess([&] { return fn(writer->raw()); });
 }
 
 absl::StatusOr<ResultSet> Engine::Execute(absl::string_view sql, absl::Span<const Value> binds) {
@@ -121,13 +146,14 @@ absl::StatusOr<ResultSet> Engine::ExecuteInternal(absl::string_view sql,
   return rs;
 }
 
-absl::Status Engine::RunInternalWrite(absl::FunctionRef<absl::Status(WriteTxn& txn)> fn) {
+absl::Status Engine::RunInternalWrite(absl::FunctionRef<absl::Status(WriteTxn& txn)> fn,
+                                      bool with_hook) {
   ASSIGN_OR_RETURN(ConnectionPool::Lease writer, writer_->Acquire(options_.writer_wait));
   ASSIGN_OR_RETURN(std::unique_ptr<WriteTxn> txn,
-                   WriteTxn::Begin(std::move(writer), options_.commit_hook));
+                   WriteTxn::Begin(std::move(writer), with_hook ? options_.commit_hook : nullptr));
   absl::Status status = fn(*txn);
   if (!status.ok()) return status;  // ~WriteTxn rolls back
-  return txn->Commit();
+  return CommitAndAwait(std::move(txn));
 }
 
 EngineStats Engine::Stats() const {

@@ -44,6 +44,7 @@
 #include "tablet/engine/connection_pool.h"
 #include "tablet/engine/txn_id.h"
 #include "tablet/engine/value.h"
+#include "tablet/engine/write_gate.h"
 #include "tablet/engine/write_txn.h"
 
 namespace shale::tablet::engine {
@@ -67,6 +68,9 @@ struct EngineOptions {
   bool foreign_keys = true;
   // Called for every write transaction; borrowed, must outlive the Engine.
   CommitHook* commit_hook = nullptr;
+  // User writes (autocommit writes, read-write transactions from Begin to
+  // their end) hold a ticket of this gate; borrowed, may be null.
+  WriteGate* write_gate = nullptr;
   // Called on the reaper thread, with no engine lock held, after it rolled
   // back an idle transaction.
   std::function<void(TxnId)> on_txn_reaped;
@@ -147,7 +151,19 @@ class Engine {
   // writer) and commits if fn returns OK, else rolls back and returns fn's
   // error. fn runs statements with txn.Execute(sql, binds, Access::kInternal)
   // and must not Commit or Rollback itself. Ignores read-only mode.
-  absl::Status RunInternalWrite(absl::FunctionRef<absl::Status(WriteTxn& txn)> fn);
+  // with_hook false: the commit hook is not called (a replica applying a log
+  // entry writes the log row itself).
+  absl::Status RunInternalWrite(absl::FunctionRef<absl::Status(WriteTxn& txn)> fn,
+                                bool with_hook = true);
+
+  // Rolls back every open read-write transaction; later calls on them get
+  // `why`. Returns how many were rolled back. (Planned migration: the ones
+  // still open after the grace period, with Aborted / 40001.)
+  int AbortWriteTxns(const absl::Status& why);
+
+  // Runs fn with the writer connection held and no transaction open (e.g.
+  // the backup API restoring a snapshot). Waits up to writer_wait.
+  absl::Status WithWriter(absl::FunctionRef<absl::Status(sqlite3* db)> fn);
 
   EngineStats Stats() const;
   const std::string& path() const { return path_; }
@@ -167,6 +183,7 @@ class Engine {
     bool open ABSL_GUARDED_BY(mu) = true;
     std::unique_ptr<WriteTxn> write ABSL_GUARDED_BY(mu);  // kReadWrite
     ConnectionPool::Lease reader ABSL_GUARDED_BY(mu);     // kReadOnly
+    WriteGate::Ticket ticket ABSL_GUARDED_BY(mu);         // kReadWrite, with a gate
   };
 
   Engine(std::string path, EngineOptions options, std::unique_ptr<ConnectionPool> writer,
@@ -188,6 +205,12 @@ class Engine {
 
   void ReaperLoop();
   void ReapIdle();
+  // Forgets and rolls back the given transactions (engine lock not held).
+  void RollBackTxns(const std::vector<std::shared_ptr<Txn>>& victims);
+  // Commits txn (writer released afterwards), then waits for the hook's
+  // durability token.
+  absl::Status CommitAndAwait(std::unique_ptr<WriteTxn> txn);
+  absl::StatusOr<WriteGate::Ticket> EnterGate();
 
   const std::string path_;
   const EngineOptions options_;

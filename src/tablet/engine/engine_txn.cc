@@ -26,7 +26,10 @@ absl::Status TxnNotFound(TxnId id) {
 absl::StatusOr<TxnId> Engine::Begin(TxnMode mode) {
   std::unique_ptr<WriteTxn> write;
   ConnectionPool::Lease reader;
+  WriteGate::Ticket ticket;
   if (mode == TxnMode::kReadWrite) {
+    if (IsReadOnly()) return ReadOnlyError();
+    ASSIGN_OR_RETURN(ticket, EnterGate());
     if (IsReadOnly()) return ReadOnlyError();
     ASSIGN_OR_RETURN(ConnectionPool::Lease writer, writer_->Acquire(options_.writer_wait));
     ASSIGN_OR_RETURN(write, WriteTxn::Begin(std::move(writer), options_.commit_hook));
@@ -49,6 +52,7 @@ absl::StatusOr<TxnId> Engine::Begin(TxnMode mode) {
     absl::MutexLock txn_lock(&txn->mu);
     txn->write = std::move(write);
     txn->reader = std::move(reader);
+    txn->ticket = std::move(ticket);
   }
   absl::MutexLock lock(&mu_);
   txn->last_active = absl::Now();
@@ -133,16 +137,18 @@ absl::Status Engine::EndTxn(Txn& txn, bool commit) {
     txn.reader.Release();
     return status;
   }
+  // The ticket goes back last: a commit is in the commit queue until its
+  // durability wait is over.
+  WriteGate::Ticket ticket = std::move(txn.ticket);
+  if (commit && !(txn.write->wrote() && IsReadOnly())) {
+    return CommitAndAwait(std::move(txn.write));
+  }
   absl::Status status;
-  if (!commit) {
-    txn.write->Rollback();
-  } else if (txn.write->wrote() && IsReadOnly()) {
-    txn.write->Rollback();
+  txn.write->Rollback();
+  if (commit) {
     status = SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kReadOnlyTransaction,
                       absl::StrCat("tablet is read-only (not the primary); transaction ",
                                    txn.id.value(), " was rolled back"));
-  } else {
-    status = txn.write->Commit();
   }
   txn.write.reset();  // gives the writer back
   return status;
@@ -211,10 +217,27 @@ void Engine::ReapIdle() {
       ++txns_reaped_;
     }
   }
+  RollBackTxns(victims);
   for (const auto& txn : victims) {
-    EndTxn(*txn, /*commit=*/false).IgnoreError();
     if (options_.on_txn_reaped) options_.on_txn_reaped(txn->id);
   }
+}
+
+int Engine::AbortWriteTxns(const absl::Status& why) {
+  std::vector<std::shared_ptr<Txn>> victims;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, txn] : txns_) {
+      if (txn->mode == TxnMode::kReadWrite) victims.push_back(txn);
+    }
+    for (const auto& txn : victims) Forget(txn->id, why);
+  }
+  RollBackTxns(victims);
+  return static_cast<int>(victims.size());
+}
+
+void Engine::RollBackTxns(const std::vector<std::shared_ptr<Txn>>& victims) {
+  for (const auto& txn : victims) EndTxn(*txn, /*commit=*/false).IgnoreError();
 }
 
 }  // namespace shale::tablet::engine

@@ -144,7 +144,10 @@ absl::Status WriteTxn::Commit() {
     return status;
   }
   open_ = false;
-  if (hook_ != nullptr) writer_->WithInternalAccess([&] { hook_->AfterCommit(db()); });
+  if (hook_ != nullptr) {
+    writer_->WithInternalAccess([&] { hook_->AfterCommit(db()); });
+    commit_token_ = hook_->TakeCommitToken();
+  }
   return absl::OkStatus();
 }
 

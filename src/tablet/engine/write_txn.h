@@ -67,6 +67,9 @@ class WriteTxn {
   void Rollback();
 
   bool open() const { return open_; }
+  // After a successful Commit: the hook's token (CommitHook::TakeCommitToken).
+  int64_t commit_token() const { return commit_token_; }
+  CommitHook* hook() const { return hook_; }
   // Whether a statement that may write (not read-only) has succeeded.
   bool wrote() const { return wrote_; }
   sqlite3* db() const { return writer_->raw(); }
@@ -85,6 +88,7 @@ class WriteTxn {
   CommitHook* const hook_;
   bool open_ = false;
   bool wrote_ = false;
+  int64_t commit_token_ = 0;
 };
 
 }  // namespace shale::tablet::engine
