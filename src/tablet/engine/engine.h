@@ -165,6 +165,13 @@ class Engine {
   // the backup API restoring a snapshot). Waits up to writer_wait.
   absl::Status WithWriter(absl::FunctionRef<absl::Status(sqlite3* db)> fn);
 
+  // Writes a consistent snapshot of the database (the last committed data
+  // when it starts) to path with VACUUM INTO, on a reader, so writes go on
+  // meanwhile. path must not exist yet. Errors: DeadlineExceeded 55P03 when
+  // no reader frees up in time; SQLite's (e.g. ResourceExhausted 53100 for a
+  // full disk). (engine_snapshot.cc)
+  absl::Status SnapshotTo(const std::string& path);
+
   EngineStats Stats() const;
   const std::string& path() const { return path_; }
 
