@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
-#include "tablet/tablet_client.h"
+#include "tablet/client/tablet_client.h"
 #include "tablet/tablet_server.h"
 #include "topo/memory/memory_server.h"
 

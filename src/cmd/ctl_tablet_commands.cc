@@ -11,7 +11,7 @@
 #include "cmd/ctl_command.h"
 #include "ctl/record_json.h"
 #include "ctl/tablets.h"
-#include "tablet/tablet_client.h"
+#include "tablet/client/tablet_client.h"
 
 namespace shale::cmd {
 namespace {

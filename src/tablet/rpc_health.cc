@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "tablet/grpc_status.h"
+#include "tablet/client/grpc_status.h"
 #include "tablet/services.h"
 
 namespace shale::tablet {
@@ -27,7 +27,10 @@ StreamHealthResponse MakeHealth(const TabletContext& ctx, double qps) {
   RealtimeStats* rt = h.mutable_realtime_stats();
   rt->set_health_error(ctx.state->health_error());
   rt->set_qps(qps);
-  // Replication lag and log position stay 0 until the replication log exists.
+  if (ctx.replication != nullptr) {
+    rt->set_replication_lag_seconds(ctx.replication->LagSeconds());
+    rt->set_log_position(ctx.replication->position().seq());
+  }
   return h;
 }
 

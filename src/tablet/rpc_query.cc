@@ -1,8 +1,14 @@
 // Query service handlers: Execute, StreamExecute, Begin, Commit, Rollback.
+// After a planned migration, primary traffic that still reaches this tablet
+// (writes that waited in the frozen write queue, late arrivals, calls on
+// transactions begun through the tunnel) is forwarded through the tunnel to
+// the new primary (leadership.h).
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "tablet/grpc_status.h"
+#include "tablet/engine/sqlite_errors.h"
+#include "tablet/client/grpc_status.h"
 #include "tablet/query_result.h"
 #include "tablet/services.h"
 
@@ -16,6 +22,61 @@ constexpr size_t kStreamBatchBytes = 256 * 1024;
 std::string TargetString(absl::string_view keyspace, absl::string_view shard,
                          topodata::TabletType type) {
   return absl::StrCat(keyspace, "/", shard, "@", topodata::TabletType_Name(type));
+}
+
+// The tunnel to forward a failed primary call through, or null.
+std::shared_ptr<TabletClient> TunnelFor(TabletContext* ctx, const Target& target,
+                                        const absl::Status& local) {
+  if (local.ok() || ctx->leadership == nullptr || target.tablet_type() != topodata::PRIMARY) {
+    return nullptr;
+  }
+  const bool moved = IsMoved(local);
+  const bool not_primary =
+      absl::IsFailedPrecondition(local) &&
+      (engine::SqlState(local) == engine::sqlstate::kReadOnlyTransaction ||
+       absl::StartsWith(local.message(), "wrong target"));
+  if (!moved && !not_primary) return nullptr;
+  if (ctx->state->type() == topodata::PRIMARY) return nullptr;
+  std::shared_ptr<TabletClient> tunnel = ctx->leadership->tunnel();
+  if (tunnel != nullptr) ctx->leadership->CountForwarded();
+  return tunnel;
+}
+
+bool IsForwardedTxn(TabletContext* ctx, int64_t id) {
+  if (id == 0) return false;
+  absl::MutexLock lock(&ctx->forwarded_mu);
+  return ctx->forwarded_txns.contains(id);
+}
+
+void ForgetForwardedTxn(TabletContext* ctx, int64_t id) {
+  absl::MutexLock lock(&ctx->forwarded_mu);
+  ctx->forwarded_txns.erase(id);
+}
+
+// Runs a unary Query call on the tunnel and copies its response.
+template <typename Req, typename Resp>
+absl::Status Forward(TabletClient& tunnel,
+                     grpc::Status (Query::Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                     const Req& request, Resp* response) {
+  ASSIGN_OR_RETURN(*response, tunnel.Call(tunnel.query(), method, request));
+  return absl::OkStatus();
+}
+
+// Relays a StreamExecute from the tunnel.
+absl::Status ForwardStream(TabletClient& tunnel, const StreamExecuteRequest& request,
+                           grpc::ServerWriter<StreamExecuteResponse>* writer) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
+  auto reader = tunnel.query().StreamExecute(&context, request);
+  StreamExecuteResponse part;
+  while (reader->Read(&part)) {
+    if (!writer->Write(part)) {
+      context.TryCancel();
+      reader->Finish().ok();
+      return absl::CancelledError("client went away");
+    }
+  }
+  return FromGrpcStatus(reader->Finish());
 }
 
 }  // namespace
@@ -66,15 +127,28 @@ grpc::Status RunQueryCall(TabletContext* ctx, QueryKind kind, bool admit,
 grpc::Status QueryService::Execute(grpc::ServerContext*, const ExecuteRequest* request,
                                    ExecuteResponse* response) {
   return RunQueryCall(ctx_, QueryKind::kExecute, true, [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
-    ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request->binds()));
-    absl::StatusOr<engine::ResultSet> rs =
-        request->transaction_id() != 0
-            ? ctx_->engine->Execute(engine::TxnId(request->transaction_id()), request->sql(), binds)
-            : ctx_->engine->Execute(request->sql(), binds);
-    RETURN_IF_ERROR(rs.status());
-    *response->mutable_result() = ToProtoResult(*rs);
-    return absl::OkStatus();
+    if (IsForwardedTxn(ctx_, request->transaction_id())) {
+      std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
+      if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Execute, *request, response);
+    }
+    absl::Status local = [&]() -> absl::Status {
+      RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+      ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request->binds()));
+      absl::StatusOr<engine::ResultSet> rs =
+          request->transaction_id() != 0
+              ? ctx_->engine->Execute(engine::TxnId(request->transaction_id()), request->sql(),
+                                      binds)
+              : ctx_->engine->Execute(request->sql(), binds);
+      RETURN_IF_ERROR(rs.status());
+      *response->mutable_result() = ToProtoResult(*rs);
+      return absl::OkStatus();
+    }();
+    if (request->transaction_id() == 0) {
+      if (auto tunnel = TunnelFor(ctx_, request->target(), local)) {
+        return Forward(*tunnel, &Query::Stub::Execute, *request, response);
+      }
+    }
+    return local;
   });
 }
 
@@ -82,7 +156,17 @@ grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
                                          const StreamExecuteRequest* request,
                                          grpc::ServerWriter<StreamExecuteResponse>* writer) {
   return RunQueryCall(ctx_, QueryKind::kStreamExecute, true, [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+    if (IsForwardedTxn(ctx_, request->transaction_id())) {
+      std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
+      if (tunnel != nullptr) return ForwardStream(*tunnel, *request, writer);
+    }
+    if (absl::Status target = CheckTarget(*ctx_->state, request->target()); !target.ok()) {
+      auto tunnel = request->transaction_id() == 0
+                        ? TunnelFor(ctx_, request->target(), target)
+                        : nullptr;
+      if (tunnel != nullptr) return ForwardStream(*tunnel, *request, writer);
+      return target;
+    }
     ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request->binds()));
     StreamExecuteResponse batch;
     bool fields_sent = false;
@@ -116,6 +200,11 @@ grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
             ? ctx_->engine->ExecuteStream(engine::TxnId(request->transaction_id()),
                                           request->sql(), binds, on_row)
             : ctx_->engine->ExecuteStream(request->sql(), binds, on_row);
+    if (!rs.ok() && !fields_sent && request->transaction_id() == 0) {
+      if (auto tunnel = TunnelFor(ctx_, request->target(), rs.status())) {
+        return ForwardStream(*tunnel, *request, writer);
+      }
+    }
     RETURN_IF_ERROR(rs.status());
     if (!fields_sent) AddFields(rs->columns, batch.mutable_result());
     batch.mutable_result()->set_rows_affected(rs->rows_affected);
@@ -127,26 +216,45 @@ grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
 grpc::Status QueryService::Begin(grpc::ServerContext*, const BeginRequest* request,
                                  BeginResponse* response) {
   return RunQueryCall(ctx_, QueryKind::kBegin, true, [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
-    ASSIGN_OR_RETURN(engine::TxnId id,
-                     ctx_->engine->Begin(request->read_only() ? engine::TxnMode::kReadOnly
-                                                              : engine::TxnMode::kReadWrite));
-    response->set_transaction_id(id.value());
-    return absl::OkStatus();
+    absl::Status local = [&]() -> absl::Status {
+      RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+      ASSIGN_OR_RETURN(engine::TxnId id,
+                       ctx_->engine->Begin(request->read_only() ? engine::TxnMode::kReadOnly
+                                                                : engine::TxnMode::kReadWrite));
+      response->set_transaction_id(id.value());
+      return absl::OkStatus();
+    }();
+    if (auto tunnel = TunnelFor(ctx_, request->target(), local)) {
+      RETURN_IF_ERROR(Forward(*tunnel, &Query::Stub::Begin, *request, response));
+      absl::MutexLock lock(&ctx_->forwarded_mu);
+      ctx_->forwarded_txns.insert(response->transaction_id());
+      return absl::OkStatus();
+    }
+    return local;
   });
 }
 
 grpc::Status QueryService::Commit(grpc::ServerContext*, const CommitRequest* request,
-                                  CommitResponse*) {
+                                  CommitResponse* response) {
   return RunQueryCall(ctx_, QueryKind::kCommit, false, [&]() -> absl::Status {
+    if (IsForwardedTxn(ctx_, request->transaction_id())) {
+      ForgetForwardedTxn(ctx_, request->transaction_id());
+      std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
+      if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Commit, *request, response);
+    }
     RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
     return ctx_->engine->Commit(engine::TxnId(request->transaction_id()));
   });
 }
 
 grpc::Status QueryService::Rollback(grpc::ServerContext*, const RollbackRequest* request,
-                                    RollbackResponse*) {
+                                    RollbackResponse* response) {
   return RunQueryCall(ctx_, QueryKind::kRollback, false, [&]() -> absl::Status {
+    if (IsForwardedTxn(ctx_, request->transaction_id())) {
+      ForgetForwardedTxn(ctx_, request->transaction_id());
+      std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
+      if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Rollback, *request, response);
+    }
     RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
     return ctx_->engine->Rollback(engine::TxnId(request->transaction_id()));
   });

@@ -3,7 +3,7 @@
 // once by the StateManager; the record follows in the background.
 
 #include "base/status_macros.h"
-#include "tablet/grpc_status.h"
+#include "tablet/client/grpc_status.h"
 #include "tablet/query_result.h"
 #include "tablet/services.h"
 
@@ -82,6 +82,13 @@ grpc::Status TabletManagerService::RefreshState(grpc::ServerContext*, const Refr
     const topodata::Tablet r = ctx_->state->Snapshot().record;
     ASSIGN_OR_RETURN(topo::ShardInfo shard, ctx_->ts->GetShard(r.keyspace(), r.shard()));
     ctx_->state->ApplyShardRecord(shard.record);
+    if (ctx_->leadership != nullptr) ctx_->leadership->AfterStateChange();
+    if (ctx_->replication != nullptr) {
+      absl::StatusOr<topo::KeyspaceInfo> ks = ctx_->ts->GetKeyspace(r.keyspace());
+      if (ks.ok()) {
+        ctx_->replication->SetSemiSync(ks->record.durability_policy() == topodata::SEMI_SYNC);
+      }
+    }
     return absl::OkStatus();
   });
 }

@@ -4,7 +4,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tablet/engine/sqlite_errors.h"
-#include "tablet/tablet_client.h"
+#include "tablet/client/tablet_client.h"
 #include "tablet/tablet_server.h"
 #include "tablet/test_topo.h"
 

@@ -14,7 +14,11 @@
 #include "absl/status/status.h"
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "tablet/admission.h"
+#include "tablet/leadership.h"
+#include "tablet/replication/replication_manager.h"
 #include "tablet/engine/engine.h"
 #include "tablet/state_manager.h"
 #include "tablet/query_stats.h"
@@ -35,7 +39,14 @@ struct TabletContext {
   Admission* admission = nullptr;
   QueryStats* stats = nullptr;
   RecordPublisher* publisher = nullptr;
+  replication::ReplicationManager* replication = nullptr;
+  Leadership* leadership = nullptr;
+  std::string scratch_dir;  // clone files
   absl::Duration health_interval = absl::Seconds(5);
+
+  // Transactions begun through the tunnel: their later calls are forwarded.
+  absl::Mutex forwarded_mu;
+  absl::flat_hash_set<int64_t> forwarded_txns ABSL_GUARDED_BY(forwarded_mu);
 
   // UNAVAILABLE while starting or stopping.
   absl::Status CheckReady() const;
@@ -84,6 +95,42 @@ class TabletManagerService final : public TabletManager::Service {
   grpc::Status ExecuteFetchAsDba(grpc::ServerContext* context,
                                  const ExecuteFetchAsDbaRequest* request,
                                  ExecuteFetchAsDbaResponse* response) override;
+  // rpc_leadership.cc
+  grpc::Status PromoteReplica(grpc::ServerContext* context, const PromoteReplicaRequest* request,
+                              PromoteReplicaResponse* response) override;
+  grpc::Status MigratePrimary(grpc::ServerContext* context, const MigratePrimaryRequest* request,
+                              MigratePrimaryResponse* response) override;
+  grpc::Status DemotePrimary(grpc::ServerContext* context, const DemotePrimaryRequest* request,
+                             DemotePrimaryResponse* response) override;
+
+ private:
+  TabletContext* const ctx_;
+};
+
+// rpc_replication.cc
+class ReplicationService final : public Replication::Service {
+ public:
+  explicit ReplicationService(TabletContext* ctx) : ctx_(ctx) {}
+  grpc::Status StreamLog(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<StreamLogResponse, StreamLogRequest>* stream) override;
+  grpc::Status Clone(grpc::ServerContext* context, const CloneRequest* request,
+                     grpc::ServerWriter<CloneResponse>* writer) override;
+  grpc::Status ReplicationStatus(grpc::ServerContext* context,
+                                 const ReplicationStatusRequest* request,
+                                 ReplicationStatusResponse* response) override;
+  grpc::Status PrimaryPosition(grpc::ServerContext* context, const PrimaryPositionRequest* request,
+                               PrimaryPositionResponse* response) override;
+  grpc::Status WaitForPosition(grpc::ServerContext* context, const WaitForPositionRequest* request,
+                               WaitForPositionResponse* response) override;
+  grpc::Status StartReplication(grpc::ServerContext* context,
+                                const StartReplicationRequest* request,
+                                StartReplicationResponse* response) override;
+  grpc::Status StopReplication(grpc::ServerContext* context, const StopReplicationRequest* request,
+                               StopReplicationResponse* response) override;
+  grpc::Status SetReplicationSource(grpc::ServerContext* context,
+                                    const SetReplicationSourceRequest* request,
+                                    SetReplicationSourceResponse* response) override;
 
  private:
   TabletContext* const ctx_;

@@ -139,6 +139,15 @@ void StateManager::BecomePrimary(int64_t term, absl::Time term_start) {
   ChangedLocked();
 }
 
+void StateManager::BecomeReplica() {
+  absl::MutexLock l(&mu_);
+  if (record_.type() != topodata::PRIMARY) return;
+  record_.set_type(topodata::REPLICA);
+  read_only_ = true;
+  spdlog::info("tablet demoted from PRIMARY to REPLICA");
+  ChangedLocked();
+}
+
 void StateManager::SetHealthError(const std::string& error) {
   absl::MutexLock l(&mu_);
   if (health_error_ == error) return;

@@ -78,6 +78,11 @@ class StateManager {
   // by the caller: leadership writes the topology first).
   void BecomePrimary(int64_t term, absl::Time term_start);
 
+  // Stops being the primary (demotion, the end of a planned migration):
+  // type REPLICA, read-only. The primary term stays as it was. No-op for a
+  // non-primary.
+  void BecomeReplica();
+
   // A health problem to report ("" when healthy); counts as a change.
   void SetHealthError(const std::string& error);
   std::string health_error() const;

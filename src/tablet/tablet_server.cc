@@ -50,6 +50,7 @@ absl::Status TabletServer::Init() {
   builder.RegisterService(&query_service_);
   builder.RegisterService(&manager_service_);
   builder.RegisterService(&health_service_);
+  builder.RegisterService(&replication_service_);
   builder.SetMaxReceiveMessageSize(64 << 20);
   grpc_ = builder.BuildAndStart();
   if (grpc_ == nullptr || grpc_port_ == 0) {
@@ -91,8 +92,20 @@ absl::Status TabletServer::Init() {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create --data-dir ", options_.data_dir, ": ", ec.message()));
   }
+  const topodata::Tablet& rec = startup->record;
+  replication::ReplicationOptions ro;
+  ro.self = options_.alias;
+  ro.keyspace = rec.keyspace();
+  ro.shard = rec.shard();
+  ro.heartbeat_interval = options_.heartbeat_interval;
+  ro.semi_sync_timeout = options_.semi_sync_timeout;
+  ro.log_retention = options_.log_retention;
+  ro.scratch_dir = options_.data_dir;
+  replication_ = std::make_unique<replication::ReplicationManager>(ts_, ro);
   engine::EngineOptions eo = options_.engine;
   eo.idle_timeout = options_.txn_idle_timeout;
+  eo.commit_hook = replication_->log_writer();
+  eo.write_gate = &gate_;
   const std::string db_path =
       (std::filesystem::path(options_.data_dir) / (startup->record.db_name() + ".db")).string();
   ASSIGN_OR_RETURN(engine_, engine::Engine::Open(db_path, std::move(eo)));
@@ -101,10 +114,26 @@ absl::Status TabletServer::Init() {
   publisher_->Start();
   state_ = std::make_unique<StateManager>(startup->record, engine_.get(), publisher_.get());
   state_->Start();
+  leadership_ = std::make_unique<Leadership>(ts_, state_.get(), engine_.get(), replication_.get(),
+                                             &gate_);
+  RETURN_IF_ERROR(replication_->Start(engine_.get(),
+                                      [this](const ChangeConfig& cc, const LogPosition& pos) {
+                                        return leadership_->OnChangeConfig(cc, pos);
+                                      }));
+  {
+    absl::StatusOr<topo::KeyspaceInfo> ks = ts_->GetKeyspace(rec.keyspace());
+    const bool semi_sync = ks.ok() && ks->record.durability_policy() == topodata::SEMI_SYNC;
+    replication_->SetSemiSync(semi_sync);
+    if (semi_sync) spdlog::info("durability policy semi_sync: commits wait for a replica");
+  }
+  RETURN_IF_ERROR(leadership_->StartRole());
 
   ctx_.engine = engine_.get();
   ctx_.state = state_.get();
   ctx_.publisher = publisher_.get();
+  ctx_.replication = replication_.get();
+  ctx_.leadership = leadership_.get();
+  ctx_.scratch_dir = options_.data_dir;
   ctx_.ready.store(true, std::memory_order_release);
   ExportStatus();
   const topodata::Tablet& r = startup->record;
@@ -127,8 +156,12 @@ void TabletServer::Stop() {
   }
   if (publisher_ != nullptr) publisher_->Stop(options_.shutdown_grace);
   ctx_.ready.store(false, std::memory_order_release);
+  if (replication_ != nullptr) replication_->Stop();
+  gate_.Thaw(absl::UnavailableError("tablet is shutting down"));
+  leadership_.reset();
   state_.reset();
   engine_.reset();
+  replication_.reset();
   if (grpc_port_ != 0) spdlog::info("tablet {} stopped", options_.alias.ToString());
 }
 

@@ -29,6 +29,9 @@
 #include "grpcpp/server.h"
 #include "tablet/admission.h"
 #include "tablet/engine/engine.h"
+#include "tablet/engine/write_gate.h"
+#include "tablet/leadership.h"
+#include "tablet/replication/replication_manager.h"
 #include "tablet/query_stats.h"
 #include "tablet/record_publisher.h"
 #include "tablet/services.h"
@@ -59,6 +62,10 @@ struct TabletServerOptions {
   const absl::Notification* cancel_startup = nullptr;
   absl::Duration shutdown_grace = absl::Seconds(2);
   engine::EngineOptions engine;                // idle_timeout is set from txn_idle_timeout
+  // Replication (DESIGN §4).
+  absl::Duration heartbeat_interval = absl::Seconds(1);  // idle primary writes a HEARTBEAT
+  absl::Duration semi_sync_timeout = absl::Seconds(1);   // then the commit fails with 40003
+  int64_t log_retention = 1000000;                       // log entries kept
   RecordPublisherOptions publisher;
 };
 
@@ -86,6 +93,9 @@ class TabletServer {
   RecordPublisher& publisher() { return *publisher_; }
   QueryStats& stats() { return stats_; }
   Admission& admission() { return *admission_; }
+  replication::ReplicationManager& replication() { return *replication_; }
+  Leadership& leadership() { return *leadership_; }
+  engine::WriteGate& write_gate() { return gate_; }
   TabletState State() const { return MakeTabletState(ctx_); }
 
  private:
@@ -106,6 +116,10 @@ class TabletServer {
   QueryService query_service_{&ctx_};
   TabletManagerService manager_service_{&ctx_};
   HealthService health_service_{&ctx_};
+  ReplicationService replication_service_{&ctx_};
+  engine::WriteGate gate_;
+  std::unique_ptr<replication::ReplicationManager> replication_;
+  std::unique_ptr<Leadership> leadership_;
   std::unique_ptr<grpc::Server> grpc_;
   int grpc_port_ = 0;
   std::unique_ptr<engine::Engine> engine_;

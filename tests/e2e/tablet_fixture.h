@@ -16,7 +16,7 @@
 #include "base/subprocess.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tablet/tablet_client.h"
+#include "tablet/client/tablet_client.h"
 #include "tests/e2e/shale_cli.h"
 #include "topo/open/open.h"
 #include "topo/server.h"

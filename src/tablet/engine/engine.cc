@@ -88,9 +88,9 @@ absl::StatusOr<ResultSet> Engine::Autocommit(absl::string_view sql, absl::Span<c
   }
   WriteGate::Ticket ticket;
   if (access == Access::kUser) {
-    if (IsReadOnly()) return ReadOnlyError();
+    // The gate first: while a migration freezes writes they wait there, even
+    // once the tablet turned read-only, and learn the outcome.
     ASSIGN_OR_RETURN(ticket, EnterGate());
-    // The gate may have waited through a change of primary.
     if (IsReadOnly()) return ReadOnlyError();
   }
   ASSIGN_OR_RETURN(ConnectionPool::Lease writer, writer_->Acquire(options_.writer_wait));

@@ -28,7 +28,6 @@ absl::StatusOr<TxnId> Engine::Begin(TxnMode mode) {
   ConnectionPool::Lease reader;
   WriteGate::Ticket ticket;
   if (mode == TxnMode::kReadWrite) {
-    if (IsReadOnly()) return ReadOnlyError();
     ASSIGN_OR_RETURN(ticket, EnterGate());
     if (IsReadOnly()) return ReadOnlyError();
     ASSIGN_OR_RETURN(ConnectionPool::Lease writer, writer_->Acquire(options_.writer_wait));

@@ -70,6 +70,12 @@ class WriteTxn {
   // After a successful Commit: the hook's token (CommitHook::TakeCommitToken).
   int64_t commit_token() const { return commit_token_; }
   CommitHook* hook() const { return hook_; }
+  // Runs fn with the writer's authorizer in internal mode (for raw sqlite3
+  // calls on db(), e.g. applying a changeset).
+  template <typename Fn>
+  auto WithInternalAccess(Fn&& fn) {
+    return writer_->WithInternalAccess(std::forward<Fn>(fn));
+  }
   // Whether a statement that may write (not read-only) has succeeded.
   bool wrote() const { return wrote_; }
   sqlite3* db() const { return writer_->raw(); }

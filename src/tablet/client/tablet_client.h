@@ -1,7 +1,7 @@
 #pragma once
 
 // TabletClient talks to one tablet's gRPC services (Query, TabletManager,
-// Health): `shale ctl`'s tablet commands, tests and benchmarks use it. A
+// Health, Replication): `shale ctl`'s tablet commands, tests and benchmarks use it. A
 // tablet is found through its record: hostname and port_map["grpc"].
 //
 // Lifecycle: Connect / ForTablet, then calls; owns its channel. Thread-safe
@@ -14,7 +14,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
-#include "tablet/grpc_status.h"
+#include "tablet/client/grpc_status.h"
 #include "tablet_service.grpc.pb.h"
 #include "topo/server.h"
 #include "topo/tablet_alias.h"
@@ -49,6 +49,7 @@ class TabletClient {
   Query::Stub& query() { return *query_; }
   TabletManager::Stub& manager() { return *manager_; }
   Health::Stub& health() { return *health_; }
+  Replication::Stub& replication() { return *replication_; }
   const std::string& address() const { return address_; }
 
  private:
@@ -59,6 +60,7 @@ class TabletClient {
   std::unique_ptr<Query::Stub> query_;
   std::unique_ptr<TabletManager::Stub> manager_;
   std::unique_ptr<Health::Stub> health_;
+  std::unique_ptr<Replication::Stub> replication_;
 };
 
 }  // namespace shale::tablet

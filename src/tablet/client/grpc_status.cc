@@ -1,4 +1,4 @@
-#include "tablet/grpc_status.h"
+#include "tablet/client/grpc_status.h"
 
 #include "absl/strings/cord.h"
 #include "tablet/engine/sqlite_errors.h"

@@ -1,4 +1,4 @@
-#include "tablet/tablet_client.h"
+#include "tablet/client/tablet_client.h"
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -14,6 +14,7 @@ TabletClient::TabletClient(std::string address) : address_(std::move(address)) {
   query_ = Query::NewStub(channel_);
   manager_ = TabletManager::NewStub(channel_);
   health_ = Health::NewStub(channel_);
+  replication_ = Replication::NewStub(channel_);
 }
 
 std::unique_ptr<TabletClient> TabletClient::Connect(const std::string& address) {

@@ -1,0 +1,164 @@
+#include "tablet/replication/log_writer.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "tablet/engine/sqlite_errors.h"
+#include "tablet/replication/log_store.h"
+
+namespace shale::tablet::replication {
+namespace {
+
+// Tables the session records: everything but Shale's own and SQLite's.
+int TableFilter(void*, const char* table) {
+  return !(absl::StartsWithIgnoreCase(table, "_shale_") ||
+           absl::StartsWithIgnoreCase(table, "sqlite_"));
+}
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+}  // namespace
+
+LogWriter::LogWriter(PositionTracker* position, AckTracker* acks)
+    : position_(position), acks_(acks) {}
+
+LogWriter::~LogWriter() { EndSession(); }
+
+void LogWriter::SetSemiSync(bool on, absl::Duration timeout) {
+  semi_sync_timeout_us_.store(absl::ToInt64Microseconds(timeout));
+  semi_sync_.store(on);
+}
+
+absl::Status LogWriter::StartSession(sqlite3* db) {
+  EndSession();
+  int rc = sqlite3session_create(db, "main", &session_);
+  if (rc != SQLITE_OK) {
+    session_ = nullptr;
+    return engine::SqliteError(rc, db);
+  }
+  sqlite3session_table_filter(session_, TableFilter, nullptr);
+  rc = sqlite3session_attach(session_, nullptr);
+  if (rc != SQLITE_OK) return engine::SqliteError(rc, db);
+  return absl::OkStatus();
+}
+
+void LogWriter::EndSession() {
+  if (session_ != nullptr) sqlite3session_delete(session_);
+  session_ = nullptr;
+}
+
+absl::Status LogWriter::FlushSession() {
+  if (session_ == nullptr || sqlite3session_isempty(session_)) return absl::OkStatus();
+  int size = 0;
+  void* data = nullptr;
+  int rc = sqlite3session_changeset(session_, &size, &data);
+  if (rc != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat("cannot take the changeset: ", sqlite3_errstr(rc)));
+  }
+  if (size > 0) txn_.add_parts()->set_changeset(static_cast<const char*>(data), size);
+  sqlite3_free(data);
+  return absl::OkStatus();
+}
+
+absl::Status LogWriter::AfterBegin(sqlite3* db) {
+  txn_.Clear();
+  has_ddl_ = false;
+  control_.reset();
+  pending_.reset();
+  token_ = 0;
+  return StartSession(db);
+}
+
+void LogWriter::OnWrite(sqlite3* db, absl::string_view sql, bool is_ddl) {
+  if (!is_ddl) return;
+  // Close the changeset before the DDL (a later ALTER changes the tables the
+  // session knows), record the statement, and start over.
+  absl::Status s = FlushSession();
+  if (!s.ok()) {
+    // Keep the failure for BeforeCommit by recording an invalid part.
+    txn_.add_parts()->set_ddl("");
+  }
+  txn_.add_parts()->set_ddl(std::string(sql));
+  has_ddl_ = true;
+  StartSession(db).IgnoreError();
+}
+
+absl::Status LogWriter::BeforeCommit(sqlite3* db) {
+  LogEntry entry;
+  if (control_.has_value()) {
+    entry.set_kind(control_->kind);
+    entry.set_payload(control_->payload);
+    entry.set_term(control_->term);
+  } else {
+    RETURN_IF_ERROR(FlushSession());
+    EndSession();
+    if (txn_.parts_size() == 0) return absl::OkStatus();
+    for (const LogPart& part : txn_.parts()) {
+      if (part.has_ddl() && part.ddl().empty()) {
+        return absl::InternalError("the change session failed before a DDL statement");
+      }
+    }
+    entry.set_kind(has_ddl_ ? DDL : CHANGESET);
+    entry.set_payload(txn_.SerializeAsString());
+    entry.set_term(term_.load());
+  }
+  entry.set_seq(position_->seq() + 1);
+  entry.set_commit_ts_us(NowMicros());
+  RETURN_IF_ERROR(InsertEntryRaw(db, entry));
+  pending_ = std::move(entry);
+  return absl::OkStatus();
+}
+
+void LogWriter::AfterCommit(sqlite3*) {
+  EndSession();
+  if (pending_.has_value()) {
+    position_->Advance(PositionOf(*pending_));
+    const bool data = pending_->kind() == CHANGESET || pending_->kind() == DDL;
+    token_ = semi_sync_.load() && data ? pending_->seq() : 0;
+  }
+  pending_.reset();
+  control_.reset();
+  txn_.Clear();
+}
+
+void LogWriter::AfterRollback(sqlite3*) {
+  EndSession();
+  pending_.reset();
+  control_.reset();
+  txn_.Clear();
+  token_ = 0;
+}
+
+int64_t LogWriter::TakeCommitToken() {
+  const int64_t t = token_;
+  token_ = 0;
+  return t;
+}
+
+absl::Status LogWriter::AwaitDurable(int64_t token) {
+  const absl::Duration timeout = absl::Microseconds(semi_sync_timeout_us_.load());
+  absl::Status s = acks_->WaitForSemiSyncAck(token, absl::Now() + timeout);
+  if (s.ok()) return s;
+  return engine::SqlError(
+      absl::StatusCode::kUnavailable, "40003",
+      absl::StrCat("the commit (log entry ", token,
+                   ") is durable on the primary but no replica acknowledged it within ",
+                   absl::FormatDuration(timeout),
+                   " (semi_sync); a failover could lose it, so its outcome is unknown: "
+                   "retry idempotently"));
+}
+
+absl::StatusOr<LogPosition> LogWriter::AppendControl(engine::Engine& engine, LogEntryKind kind,
+                                                     const std::string& payload,
+                                                     int64_t with_term) {
+  LogPosition written;
+  RETURN_IF_ERROR(engine.RunInternalWrite([&](engine::WriteTxn&) {
+    control_ = Control{kind, payload, with_term};
+    return absl::OkStatus();
+  }));
+  // AfterCommit advanced the tracker to the control entry.
+  written = position_->Get();
+  return written;
+}
+
+}  // namespace shale::tablet::replication

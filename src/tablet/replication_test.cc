@@ -1,0 +1,275 @@
+// Replication, planned migration and semi-sync between in-process tablets
+// (real gRPC over loopback) on the memory topology. Multi-process versions
+// with real `shale tablet` processes are in tests/e2e/.
+
+#include <atomic>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tablet/client/tablet_client.h"
+#include "tablet/engine/sqlite_errors.h"
+#include "tablet/proto_time.h"
+#include "tablet/tablet_server.h"
+#include "tablet/test_topo.h"
+
+namespace shale::tablet {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ReplicationTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<TabletServer> StartTablet(uint32_t uid, topodata::TabletType type) {
+    TabletServerOptions o;
+    o.alias = {"zone1", uid};
+    o.keyspace = "app";
+    o.shard = "0";
+    o.init_type = type;
+    o.data_dir = dir_.path() + "/" + std::to_string(uid);
+    o.health_interval = absl::Milliseconds(200);
+    o.heartbeat_interval = absl::Milliseconds(200);
+    o.semi_sync_timeout = absl::Milliseconds(300);
+    o.publisher.initial_backoff = absl::Milliseconds(1);
+    o.publisher.max_backoff = absl::Milliseconds(20);
+    auto s = TabletServer::Start(&topo_.ts, o);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+
+  static std::unique_ptr<TabletClient> Client(TabletServer& t) {
+    return TabletClient::Connect("127.0.0.1:" + std::to_string(t.grpc_port()));
+  }
+
+  static absl::StatusOr<QueryResult> Exec(TabletClient& c, const std::string& sql,
+                                          topodata::TabletType type = topodata::PRIMARY) {
+    ExecuteRequest req;
+    req.mutable_target()->set_keyspace("app");
+    req.mutable_target()->set_shard("0");
+    req.mutable_target()->set_tablet_type(type);
+    req.set_sql(sql);
+    auto r = c.Call(c.query(), &Query::Stub::Execute, req, absl::Seconds(30));
+    if (!r.ok()) return r.status();
+    return r->result();
+  }
+
+  // Every user table's rows, ordered, as one string (a checksum stand-in).
+  static std::string Content(TabletServer& t) {
+    auto tables = t.engine().ExecuteInternal(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE '\\_shale\\_%' "
+        "ESCAPE '\\' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    EXPECT_TRUE(tables.ok()) << tables.status();
+    std::string out;
+    for (const auto& row : tables->rows) {
+      const std::string name = row[0].text();
+      auto rows = t.engine().ExecuteInternal("SELECT * FROM " + name + " ORDER BY 1");
+      EXPECT_TRUE(rows.ok()) << rows.status();
+      out += name + ":";
+      for (const auto& r : rows->rows) {
+        for (const auto& v : r) out += v.DebugString() + ",";
+        out += ";";
+      }
+    }
+    return out;
+  }
+
+  static void WaitCaughtUp(TabletServer& replica, TabletServer& primary) {
+    const int64_t seq = primary.replication().position().seq();
+    ASSERT_TRUE(replica.replication().position().WaitFor(seq, absl::Now() + absl::Seconds(20)))
+        << "replica at " << replica.replication().position().seq() << ", primary at " << seq
+        << ": " << replica.replication().Status().last_error();
+  }
+
+  TestTopo topo_;
+  TestDir dir_;
+};
+
+TEST_F(ReplicationTest, ReplicaConvergesWithDmlAndDdl) {
+  auto p = StartTablet(1, topodata::PRIMARY);
+  auto r = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(p && r);
+  auto c = Client(*p);
+  ASSERT_TRUE(Exec(*c, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n REAL)").ok());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(Exec(*c, "INSERT INTO t VALUES (" + std::to_string(i) + ", 'x" +
+                             std::to_string(i) + "', " + std::to_string(i * 1.5) + ")")
+                    .ok());
+  }
+  ASSERT_TRUE(Exec(*c, "UPDATE t SET name = 'even' WHERE id % 2 = 0").ok());
+  ASSERT_TRUE(Exec(*c, "DELETE FROM t WHERE id > 40").ok());
+  ASSERT_TRUE(Exec(*c, "ALTER TABLE t ADD COLUMN extra BLOB").ok());
+  ASSERT_TRUE(Exec(*c, "CREATE INDEX t_name ON t (name)").ok());
+  ASSERT_TRUE(Exec(*c, "UPDATE t SET extra = x'00ff' WHERE id = 3").ok());
+  ASSERT_TRUE(Exec(*c, "CREATE TABLE k (a TEXT, b INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID").ok());
+  ASSERT_TRUE(Exec(*c, "INSERT INTO k VALUES ('a', 1), ('b', 2)").ok());
+  // A table without a primary key is refused, and nothing is logged for it.
+  auto nopk = Exec(*c, "CREATE TABLE bad (x INTEGER)");
+  ASSERT_FALSE(nopk.ok());
+  EXPECT_THAT(std::string(nopk.status().message()), HasSubstr("PRIMARY KEY"));
+
+  WaitCaughtUp(*r, *p);
+  EXPECT_EQ(Content(*r), Content(*p));
+  EXPECT_THAT(Content(*r), HasSubstr("even"));
+  // The replica's log rows are the primary's.
+  auto lp = p->engine().ExecuteInternal("SELECT count(*), max(seq) FROM _shale_log");
+  auto lr = r->engine().ExecuteInternal("SELECT count(*), max(seq) FROM _shale_log");
+  ASSERT_TRUE(lp.ok() && lr.ok());
+  EXPECT_EQ(lp->rows[0][0].int64(), lr->rows[0][0].int64());
+  // Writes to the replica are refused.
+  auto rc = Client(*r);
+  auto w = Exec(*rc, "INSERT INTO t (id) VALUES (1000)", topodata::REPLICA);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(engine::SqlState(w.status()), "25006");
+  // Status and health.
+  ReplicationStatus st = r->replication().Status();
+  EXPECT_TRUE(st.connected());
+  EXPECT_EQ(st.source().uid(), 1u);
+  EXPECT_LT(st.lag_seconds(), 5.0);
+  EXPECT_EQ(p->replication().Status().followers_size(), 1);
+}
+
+TEST_F(ReplicationTest, IdlePrimaryWritesHeartbeats) {
+  auto p = StartTablet(1, topodata::PRIMARY);
+  auto r = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(p && r);
+  const int64_t start = p->replication().position().seq();
+  ASSERT_TRUE(p->replication().position().WaitFor(start + 2, absl::Now() + absl::Seconds(10)));
+  WaitCaughtUp(*r, *p);
+  auto hb = r->engine().ExecuteInternal("SELECT count(*) FROM _shale_log WHERE kind = 4");
+  ASSERT_TRUE(hb.ok());
+  EXPECT_GE(hb->rows[0][0].int64(), 2);
+}
+
+TEST_F(ReplicationTest, PlannedMigrationUnderWritersLosesNothing) {
+  auto a = StartTablet(1, topodata::PRIMARY);
+  auto b = StartTablet(2, topodata::REPLICA);
+  auto c = StartTablet(3, topodata::REPLICA);
+  ASSERT_TRUE(a && b && c);
+  auto ca = Client(*a);
+  ASSERT_TRUE(Exec(*ca, "CREATE TABLE w (id INTEGER PRIMARY KEY, writer INTEGER)").ok());
+  WaitCaughtUp(*b, *a);
+  WaitCaughtUp(*c, *a);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> acked{0}, errors{0};
+  std::vector<std::thread> writers;
+  std::mutex err_mu;
+  std::string first_error;
+  for (int wid = 0; wid < 3; ++wid) {
+    writers.emplace_back([&, wid] {
+      // Every writer keeps talking to the first primary: the tunnel forwards.
+      auto client = Client(*a);
+      for (int64_t i = 0; !stop.load(); ++i) {
+        const int64_t id = wid * 1000000 + i;
+        auto r = Exec(*client, "INSERT INTO w VALUES (" + std::to_string(id) + ", " +
+                                   std::to_string(wid) + ")");
+        if (r.ok()) {
+          acked.fetch_add(1);
+        } else {
+          errors.fetch_add(1);
+          std::lock_guard<std::mutex> l(err_mu);
+          if (first_error.empty()) first_error = r.status().ToString();
+        }
+      }
+    });
+  }
+  auto migrate = [&](TabletServer& from, TabletServer& to, int64_t term) {
+    auto cl = Client(from);
+    MigratePrimaryRequest req;
+    *req.mutable_candidate() = to.state().Snapshot().record.alias();
+    req.set_new_term(term);
+    auto resp = cl->Call(cl->manager(), &TabletManager::Stub::MigratePrimary, req);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_LT(resp->stall_us(), 2000000);
+  };
+  const int64_t t0 = a->state().Snapshot().record.primary_term();
+  // Let some writes through first.
+  ASSERT_TRUE(a->replication().position().WaitFor(a->replication().position().seq() + 20,
+                                                  absl::Now() + absl::Seconds(10)));
+  migrate(*a, *b, t0 + 1);
+  EXPECT_EQ(b->state().type(), topodata::PRIMARY);
+  EXPECT_EQ(a->state().type(), topodata::REPLICA);
+  ASSERT_TRUE(b->replication().position().WaitFor(b->replication().position().seq() + 20,
+                                                  absl::Now() + absl::Seconds(10)));
+  migrate(*b, *a, t0 + 2);
+  EXPECT_EQ(a->state().type(), topodata::PRIMARY);
+  ASSERT_TRUE(a->replication().position().WaitFor(a->replication().position().seq() + 20,
+                                                  absl::Now() + absl::Seconds(10)));
+  stop.store(true);
+  for (auto& t : writers) t.join();
+
+  EXPECT_EQ(errors.load(), 0) << first_error;
+  auto count = a->engine().ExecuteInternal("SELECT count(*) FROM w");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->rows[0][0].int64(), acked.load());
+  WaitCaughtUp(*b, *a);
+  WaitCaughtUp(*c, *a);
+  EXPECT_EQ(Content(*b), Content(*a));
+  EXPECT_EQ(Content(*c), Content(*a));
+  auto shard = topo_.ts.GetShard("app", "0");
+  ASSERT_TRUE(shard.ok());
+  EXPECT_EQ(shard->record.primary_alias().uid(), 1u);
+  EXPECT_EQ(shard->record.primary_term(), t0 + 2);
+}
+
+TEST_F(ReplicationTest, SemiSyncWaitsForAReplicaAndFailsSafelyWithoutOne) {
+  ASSERT_TRUE(topo_.ts.CreateKeyspace("app", [] {
+                        topodata::Keyspace k;
+                        k.set_durability_policy(topodata::SEMI_SYNC);
+                        return k;
+                      }())
+                  .ok());
+  auto p = StartTablet(1, topodata::PRIMARY);
+  auto r = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(p && r);
+  auto c = Client(*p);
+  ASSERT_TRUE(Exec(*c, "CREATE TABLE s (id INTEGER PRIMARY KEY)").ok());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Exec(*c, "INSERT INTO s VALUES (" + std::to_string(i) + ")").ok());
+    // Acknowledged means the replica has it already.
+    auto on_r = r->engine().ExecuteInternal("SELECT count(*) FROM s WHERE id = " +
+                                            std::to_string(i));
+    ASSERT_TRUE(on_r.ok());
+    EXPECT_EQ(on_r->rows[0][0].int64(), 1) << "row " << i << " acknowledged before the replica had it";
+  }
+  r->Stop();
+  auto lost = Exec(*c, "INSERT INTO s VALUES (100)");
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(engine::SqlState(lost.status()), "40003") << lost.status();
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ReplicationTest, PromoteElectsTheFirstPrimaryAndOthersFollow) {
+  auto a = StartTablet(1, topodata::REPLICA);
+  auto b = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(topo_.ts
+                  .UpdateShardFields("app", "0",
+                                     [&](topodata::Shard& s) {
+                                       *s.mutable_primary_alias() =
+                                           a->state().Snapshot().record.alias();
+                                       s.set_primary_term(1);
+                                       return absl::OkStatus();
+                                     })
+                  .ok());
+  auto ca = Client(*a);
+  PromoteReplicaRequest req;
+  req.set_term(1);
+  auto pr = ca->Call(ca->manager(), &TabletManager::Stub::PromoteReplica, req);
+  ASSERT_TRUE(pr.ok()) << pr.status();
+  EXPECT_EQ(a->state().type(), topodata::PRIMARY);
+  ASSERT_TRUE(Exec(*ca, "CREATE TABLE e (id INTEGER PRIMARY KEY)").ok());
+  ASSERT_TRUE(Exec(*ca, "INSERT INTO e VALUES (7)").ok());
+  WaitCaughtUp(*b, *a);
+  EXPECT_EQ(Content(*b), Content(*a));
+  // An older term is refused (fencing).
+  auto cb = Client(*b);
+  PromoteReplicaRequest old;
+  old.set_term(1);
+  auto refused = cb->Call(cb->manager(), &TabletManager::Stub::PromoteReplica, old);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace shale::tablet
