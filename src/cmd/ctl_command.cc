@@ -67,6 +67,7 @@ void AddCtlCommand(CLI::App& app, CtlContext* ctx) {
   AddRecordCommands(ctl, ctx);
   AddGraphCommands(ctl, ctx);
   AddTabletRpcCommands(ctl, ctx);
+  AddReparentCommands(ctl, ctx);
 }
 
 int RunCtl(const CtlContext& ctx) {

@@ -35,6 +35,8 @@ void AddRecordCommands(CLI::App* ctl, CtlContext* ctx);
 void AddGraphCommands(CLI::App* ctl, CtlContext* ctx);
 // ctl_tablet_commands.cc: one RPC to a running tablet each.
 void AddTabletRpcCommands(CLI::App* ctl, CtlContext* ctx);
+// ctl_reparent_commands.cc: PlannedReparentShard, EmergencyReparentShard, replication RPCs.
+void AddReparentCommands(CLI::App* ctl, CtlContext* ctx);
 
 // Opens the topology and runs ctx.action, printing its result to stdout or
 // one line "error: ..." to stderr. Returns the process exit code.

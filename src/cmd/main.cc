@@ -4,6 +4,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cmd/ctl_command.h"
+#include "cmd/ctld_command.h"
 #include "cmd/tablet_command.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   shale::cmd::AddCtlCommand(app, &ctl);
   shale::cmd::TabletFlags tablet;
   shale::cmd::AddTabletCommand(app, &tablet);
+  shale::cmd::CtldFlags ctld;
+  shale::cmd::AddCtldCommand(app, &ctld);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -28,6 +31,7 @@ int main(int argc, char** argv) {
   }
   if (ctl.action) return shale::cmd::RunCtl(ctl);
   if (tablet.chosen) return shale::cmd::RunTablet(tablet);
+  if (ctld.chosen) return shale::cmd::RunCtld(ctld);
   std::cerr << "error: no command given (see --help)\n";
   return 2;
 }
