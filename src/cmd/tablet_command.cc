@@ -91,6 +91,21 @@ void AddTabletCommand(CLI::App& app, TabletFlags* f) {
                   "Queries served at once; more get RESOURCE_EXHAUSTED (retryable)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--heartbeat-interval", f->heartbeat_interval_s,
+                  "Seconds without commits after which a primary logs a HEARTBEAT (replicas "
+                  "measure their lag by it)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--semi-sync-timeout", f->semi_sync_timeout_s,
+                  "Seconds a commit waits for a replica's acknowledgement under the semi_sync "
+                  "durability policy; then it fails with SQLSTATE 40003 (committed on the "
+                  "primary, not confirmed on a replica: retry idempotently)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--log-retention", f->log_retention,
+                  "Replication log entries kept; a replica further behind re-clones")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--synchronous", f->synchronous, "SQLite synchronous mode: full or normal")
       ->check(CLI::IsMember({"full", "normal"}))
       ->capture_default_str();
@@ -121,6 +136,9 @@ int RunTablet(const TabletFlags& f) {
   o.txn_idle_timeout = absl::Seconds(f.txn_idle_timeout_s);
   o.topo_wait = absl::Seconds(f.topo_wait_s);
   o.max_in_flight = f.max_in_flight;
+  o.heartbeat_interval = absl::Seconds(f.heartbeat_interval_s);
+  o.semi_sync_timeout = absl::Seconds(f.semi_sync_timeout_s);
+  o.log_retention = f.log_retention;
   o.engine.synchronous = f.synchronous == "normal" ? tablet::engine::Synchronous::kNormal
                                                    : tablet::engine::Synchronous::kFull;
 

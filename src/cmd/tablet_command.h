@@ -4,6 +4,7 @@
 // opens the topology, runs a tablet::TabletServer until SIGTERM or SIGINT,
 // then shuts it down cleanly. Confined to the main thread.
 
+#include <cstdint>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -27,6 +28,9 @@ struct TabletFlags {
   double health_interval_s = 5;
   double txn_idle_timeout_s = 30;
   double topo_wait_s = 30;
+  double heartbeat_interval_s = 1;
+  double semi_sync_timeout_s = 1;
+  int64_t log_retention = 1000000;
   int max_in_flight = 256;
   std::string synchronous = "full";
 };

@@ -180,7 +180,15 @@ void Leadership::OpenTunnel(const topodata::TabletAlias& to) {
 
 absl::StatusOr<MigratePrimaryResponse> Leadership::Migrate(const MigratePrimaryRequest& request) {
   absl::MutexLock lock(&mu_);
-  return MigrateLocked(request);
+  migrating_.store(true);
+  absl::StatusOr<MigratePrimaryResponse> r = MigrateLocked(request);
+  migrating_.store(false);
+  return r;
+}
+
+void Leadership::OnShardRecord(const topodata::Shard& shard) {
+  if (migrating_.load()) return;
+  if (state_->ApplyShardRecord(shard)) AfterStateChange();
 }
 
 absl::StatusOr<MigratePrimaryResponse> Leadership::MigrateLocked(

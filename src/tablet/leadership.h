@@ -66,6 +66,11 @@ class Leadership {
   void AfterStateChange();
   // The replication manager's ChangeConfigHandler.
   bool OnChangeConfig(const ChangeConfig& cc, const LogPosition& position);
+  // The replication manager's ShardRecordHandler: a primary that sees a newer
+  // primary in the Shard record demotes itself and follows it (fencing for a
+  // primary that was paused or cut off). Ignored during a migration, which
+  // changes the role itself.
+  void OnShardRecord(const topodata::Shard& shard);
 
   // Where primary traffic goes after this tablet handed over; null if none.
   std::shared_ptr<TabletClient> tunnel() const;
@@ -84,6 +89,7 @@ class Leadership {
   replication::ReplicationManager* const replication_;
   engine::WriteGate* const gate_;
   std::atomic<int64_t> forwarded_{0};
+  std::atomic<bool> migrating_{false};
 
   mutable absl::Mutex mu_;  // serialises promotions and migrations
   mutable absl::Mutex tunnel_mu_;

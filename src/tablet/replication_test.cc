@@ -11,6 +11,7 @@
 #include "tablet/engine/sqlite_errors.h"
 #include "tablet/proto_time.h"
 #include "tablet/tablet_server.h"
+#include "tablet/replication/log_store.h"
 #include "tablet/test_topo.h"
 
 namespace shale::tablet {
@@ -73,11 +74,23 @@ class ReplicationTest : public ::testing::Test {
     return out;
   }
 
+  // Waits until the replica holds the primary's newest entry (same seq and
+  // term: a diverged log with as many entries does not count).
   static void WaitCaughtUp(TabletServer& replica, TabletServer& primary) {
-    const int64_t seq = primary.replication().position().seq();
-    ASSERT_TRUE(replica.replication().position().WaitFor(seq, absl::Now() + absl::Seconds(20)))
-        << "replica at " << replica.replication().position().seq() << ", primary at " << seq
-        << ": " << replica.replication().Status().last_error();
+    const LogPosition want = primary.replication().position().Get();
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    LogPosition have = replica.replication().position().Get();
+    while (absl::Now() < deadline) {
+      have = replica.replication().position().Get();
+      if (have.seq() > want.seq() ||
+          (have.seq() == want.seq() && have.term() == want.term())) {
+        return;
+      }
+      replica.replication().position().WaitPast(have.seq(), absl::Now() + absl::Milliseconds(50));
+    }
+    FAIL() << "replica at " << have.seq() << " (term " << have.term() << "), primary at "
+           << want.seq() << " (term " << want.term()
+           << "): " << replica.replication().Status().last_error();
   }
 
   TestTopo topo_;
@@ -269,6 +282,89 @@ TEST_F(ReplicationTest, PromoteElectsTheFirstPrimaryAndOthersFollow) {
   auto refused = cb->Call(cb->manager(), &TabletManager::Stub::PromoteReplica, old);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ReplicationTest, NewReplicaClonesWhenTheLogNoLongerStartsAtOne) {
+  auto p = StartTablet(1, topodata::PRIMARY);
+  ASSERT_TRUE(p);
+  auto c = Client(*p);
+  ASSERT_TRUE(Exec(*c, "CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT)").ok());
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Exec(*c, "INSERT INTO big VALUES (" + std::to_string(i) + ", 'v')").ok());
+  }
+  // Only the newest entries are retained: replaying from entry 1 is impossible.
+  const int64_t keep_from = p->replication().position().seq() - 3;
+  ASSERT_TRUE(replication::TrimLog(p->engine(), keep_from).ok());
+  auto r = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(r);
+  WaitCaughtUp(*r, *p);
+  EXPECT_EQ(Content(*r), Content(*p));
+  auto first = r->engine().ExecuteInternal("SELECT min(seq) FROM _shale_log");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->rows[0][0].int64(), keep_from);
+  // It keeps streaming after the clone.
+  ASSERT_TRUE(Exec(*c, "INSERT INTO big VALUES (1000, 'after')").ok());
+  WaitCaughtUp(*r, *p);
+  EXPECT_EQ(Content(*r), Content(*p));
+}
+
+TEST_F(ReplicationTest, ReplicaBehindRetentionReclonesByItself) {
+  auto p = StartTablet(1, topodata::PRIMARY);
+  auto r = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(p && r);
+  auto c = Client(*p);
+  ASSERT_TRUE(Exec(*c, "CREATE TABLE t (id INTEGER PRIMARY KEY)").ok());
+  WaitCaughtUp(*r, *p);
+  r->replication().StopReplication();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Exec(*c, "INSERT INTO t VALUES (" + std::to_string(i) + ")").ok());
+  }
+  ASSERT_TRUE(replication::TrimLog(p->engine(), p->replication().position().seq() - 2).ok());
+  r->replication().StartReplication();
+  WaitCaughtUp(*r, *p);
+  EXPECT_EQ(Content(*r), Content(*p));
+}
+
+TEST_F(ReplicationTest, DeposedPrimaryReturnsAsReplicaWithoutDivergentRows) {
+  auto a = StartTablet(1, topodata::PRIMARY);
+  auto b = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(a && b);
+  auto ca = Client(*a);
+  ASSERT_TRUE(Exec(*ca, "CREATE TABLE d (id INTEGER PRIMARY KEY, src TEXT)").ok());
+  ASSERT_TRUE(Exec(*ca, "INSERT INTO d VALUES (1, 'replicated')").ok());
+  WaitCaughtUp(*b, *a);
+  // The replica stops hearing from the primary, which goes on writing alone
+  // (asynchronous durability), then dies.
+  b->replication().StopReplication();
+  ASSERT_TRUE(Exec(*ca, "INSERT INTO d VALUES (2, 'divergent')").ok());
+  ASSERT_TRUE(Exec(*ca, "INSERT INTO d VALUES (3, 'divergent')").ok());
+  const int64_t term = a->state().Snapshot().record.primary_term();
+  a.reset();
+  // Emergency reparent: the Shard record first, then the promotion.
+  ASSERT_TRUE(topo_.ts
+                  .UpdateShardFields("app", "0",
+                                     [&](topodata::Shard& s) {
+                                       *s.mutable_primary_alias() =
+                                           b->state().Snapshot().record.alias();
+                                       s.set_primary_term(term + 1);
+                                       return absl::OkStatus();
+                                     })
+                  .ok());
+  auto cb = Client(*b);
+  PromoteReplicaRequest req;
+  req.set_term(term + 1);
+  ASSERT_TRUE(cb->Call(cb->manager(), &TabletManager::Stub::PromoteReplica, req).ok());
+  ASSERT_TRUE(Exec(*cb, "INSERT INTO d VALUES (4, 'new primary')").ok());
+  // The old primary comes back: it must start as a replica and drop rows 2, 3.
+  a = StartTablet(1, topodata::PRIMARY);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->state().type(), topodata::REPLICA);
+  WaitCaughtUp(*a, *b);
+  EXPECT_EQ(Content(*a), Content(*b));
+  EXPECT_THAT(Content(*a), ::testing::Not(HasSubstr("divergent")));
+  // And it refuses writes.
+  auto w = Exec(*Client(*a), "INSERT INTO d VALUES (5, 'x')", topodata::REPLICA);
+  EXPECT_FALSE(w.ok());
 }
 
 }  // namespace

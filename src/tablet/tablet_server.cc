@@ -119,6 +119,9 @@ absl::Status TabletServer::Init() {
   RETURN_IF_ERROR(replication_->Start(engine_.get(),
                                       [this](const ChangeConfig& cc, const LogPosition& pos) {
                                         return leadership_->OnChangeConfig(cc, pos);
+                                      },
+                                      [this](const topodata::Shard& shard) {
+                                        leadership_->OnShardRecord(shard);
                                       }));
   {
     absl::StatusOr<topo::KeyspaceInfo> ks = ts_->GetKeyspace(rec.keyspace());

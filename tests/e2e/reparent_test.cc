@@ -135,13 +135,9 @@ TEST_F(EmergencyE2eTest, AfterKill9PicksTheMostAdvancedReplica) {
   EXPECT_EQ(status["running"], true) << status.dump();
 }
 
-// Disabled until the tablet side lets it pass (see the report of the
-// reparent work): (1) a replica told the new term by SetReplicationSource
-// refuses the older-term entries it still lacks (ApplyEntries compares entry
-// terms with the known term), so zone1-103 never catches up; (2) the old
-// primary restarted as a REPLICA fails at startup with "UNIQUE constraint
-// failed: _shale_log.seq".
-TEST_F(EmergencyE2eTest, DISABLED_TheLaggardAndTheOldPrimaryFollow) {
+// A replica that lagged behind the others catches up from the new primary,
+// and the killed old primary restarts as a REPLICA of it.
+TEST_F(EmergencyE2eTest, TheLaggardAndTheOldPrimaryFollow) {
   KillPrimaryAndReparent();
   ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return IsServingPrimary("zone1-102"); }));
   InsertRows("zone1-102", 15, 20);

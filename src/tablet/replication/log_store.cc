@@ -26,11 +26,17 @@ LogEntry EntryFromRow(absl::Span<const Value> row) {
 }  // namespace
 
 absl::Status CreateLogTable(engine::Engine& engine) {
-  return engine
-      .ExecuteInternal(
-          "CREATE TABLE IF NOT EXISTS _shale_log (seq INTEGER PRIMARY KEY, term INTEGER NOT NULL, "
-          "kind INTEGER NOT NULL, payload BLOB NOT NULL, commit_ts INTEGER NOT NULL)")
-      .status();
+  // Without the commit hook: the log's own table is not a logged change.
+  return engine.RunInternalWrite(
+      [](engine::WriteTxn& txn) {
+        return txn
+            .Execute("CREATE TABLE IF NOT EXISTS _shale_log (seq INTEGER PRIMARY KEY, "
+                     "term INTEGER NOT NULL, kind INTEGER NOT NULL, payload BLOB NOT NULL, "
+                     "commit_ts INTEGER NOT NULL)",
+                     {}, engine::Access::kInternal)
+            .status();
+      },
+      /*with_hook=*/false);
 }
 
 absl::StatusOr<LogState> ReadLogState(engine::Engine& engine) {

@@ -9,6 +9,7 @@
 #include "tablet/replication/applier.h"
 #include "tablet/replication/clone.h"
 #include "tablet/replication/log_store.h"
+#include "topo/paths.h"
 
 namespace shale::tablet::replication {
 namespace {
@@ -33,9 +34,11 @@ ReplicationManager::ReplicationManager(topo::Server* ts, ReplicationOptions opti
 
 ReplicationManager::~ReplicationManager() { Stop(); }
 
-absl::Status ReplicationManager::Start(engine::Engine* engine, ChangeConfigHandler handler) {
+absl::Status ReplicationManager::Start(engine::Engine* engine, ChangeConfigHandler handler,
+                                       ShardRecordHandler on_shard_record) {
   engine_ = engine;
   on_change_config_ = std::move(handler);
+  on_shard_record_ = std::move(on_shard_record);
   RETURN_IF_ERROR(CreateLogTable(*engine_));
   ASSIGN_OR_RETURN(LogState state, ReadLogState(*engine_));
   position_.Reset(state.position);
@@ -46,6 +49,7 @@ absl::Status ReplicationManager::Start(engine::Engine* engine, ChangeConfigHandl
   }
   spdlog::info("replication log at entry {} (term {}), oldest retained {}", state.position.seq(),
                state.position.term(), state.first_seq);
+  WatchShard();
   stream_thread_ = std::thread([this] { StreamLoop(); });
   housekeeping_thread_ = std::thread([this] { HousekeepingLoop(); });
   return absl::OkStatus();
@@ -58,8 +62,53 @@ void ReplicationManager::Stop() {
     stopping_ = true;
     if (stream_context_ != nullptr) stream_context_->TryCancel();
   }
+  shard_watch_.reset();
   if (stream_thread_.joinable()) stream_thread_.join();
   if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
+}
+
+void ReplicationManager::WatchShard() {
+  absl::StatusOr<topo::WatchStart> start = ts_->global().Watch(
+      topo::paths::Shard(options_.keyspace, options_.shard), [this](const topo::WatchEvent& e) {
+        if (e.kind != topo::WatchEvent::Kind::kChanged) return;
+        topodata::Shard shard;
+        if (shard.ParseFromString(e.value)) OnShardRecord(shard);
+      });
+  if (!start.ok()) {
+    // Without a watch the stream thread reads the record when it (re)connects.
+    spdlog::warn("cannot watch the Shard record: {}", start.status().ToString());
+    return;
+  }
+  shard_watch_ = std::move(start->handle);
+  {
+    absl::MutexLock lock(&mu_);
+    watching_ = true;
+  }
+  topodata::Shard shard;
+  if (shard.ParseFromString(start->current.value)) OnShardRecord(shard);
+}
+
+void ReplicationManager::OnShardRecord(const topodata::Shard& shard) {
+  {
+    absl::MutexLock lock(&mu_);
+    const bool moved = !have_shard_ ||
+                       shard.primary_alias().SerializeAsString() !=
+                           shard_.primary_alias().SerializeAsString() ||
+                       shard.primary_term() != shard_.primary_term();
+    shard_ = shard;
+    have_shard_ = true;
+    if (moved) {
+      ++generation_;
+      const bool names_me =
+          topo::TabletAlias::FromProto(shard.primary_alias()) == options_.self;
+      if (stream_context_ != nullptr && !HasAlias(explicit_source_) && !names_me) {
+        // A new primary: the stream to the old one has no future.
+        config_source_.Clear();
+        stream_context_->TryCancel();
+      }
+    }
+  }
+  if (on_shard_record_) on_shard_record_(shard);
 }
 
 void ReplicationManager::BecomePrimary(int64_t term) {
@@ -177,11 +226,21 @@ absl::StatusOr<topodata::TabletAlias> ReplicationManager::ResolveSource() {
     if (HasAlias(explicit_source_)) return explicit_source_;
     if (HasAlias(config_source_)) return config_source_;
   }
-  ASSIGN_OR_RETURN(topo::ShardInfo shard, ts_->GetShard(options_.keyspace, options_.shard));
-  if (!HasAlias(shard.record.primary_alias())) {
+  topodata::Shard record;
+  bool watched;
+  {
+    absl::MutexLock lock(&mu_);
+    watched = have_shard_ && watching_;
+    record = shard_;
+  }
+  if (!watched) {
+    ASSIGN_OR_RETURN(topo::ShardInfo shard, ts_->GetShard(options_.keyspace, options_.shard));
+    record = shard.record;
+  }
+  if (!HasAlias(record.primary_alias())) {
     return absl::UnavailableError("the shard has no primary yet");
   }
-  return shard.record.primary_alias();
+  return record.primary_alias();
 }
 
 void ReplicationManager::StreamLoop() {
@@ -286,7 +345,10 @@ absl::Status ReplicationManager::FollowOnce(const topodata::TabletAlias& source)
       bool stop = false;
       while (!entries.empty() && status.ok()) {
         absl::StatusOr<ApplyResult> r =
-            ApplyEntries(*engine_, entries, position_.Get(), known_term());
+            // Fencing within the stream: terms never go backwards from the
+            // replica's own newest entry. (Terms it merely heard of guard the
+            // choice of source instead: min_term in the first request.)
+            ApplyEntries(*engine_, entries, position_.Get(), position_.Get().term());
         if (!r.ok()) {
           status = r.status();
           break;

@@ -61,6 +61,8 @@ struct ReplicationOptions {
 // it is acknowledged. Returns true if the tablet became the primary (the
 // stream thread then stops following).
 using ChangeConfigHandler = std::function<bool(const ChangeConfig&, const LogPosition&)>;
+// Called on a topology thread with every new version of the Shard record.
+using ShardRecordHandler = std::function<void(const topodata::Shard&)>;
 
 class ReplicationManager {
  public:
@@ -77,7 +79,10 @@ class ReplicationManager {
   // Creates _shale_log, reads the position, starts the threads (replication
   // itself starts only with BecomeReplica / StartReplication). engine is
   // borrowed.
-  absl::Status Start(engine::Engine* engine, ChangeConfigHandler on_change_config);
+  // The Shard record is watched (never polled): a new primary there wakes
+  // the stream thread, and on_shard_record (may be null) hears of it.
+  absl::Status Start(engine::Engine* engine, ChangeConfigHandler on_change_config,
+                     ShardRecordHandler on_shard_record = nullptr);
   void Stop();
 
   // Primary role: stop following, write entries with `term`, heartbeat.
@@ -113,6 +118,8 @@ class ReplicationManager {
   absl::StatusOr<topodata::TabletAlias> ResolveSource();
   absl::Status CloneFromSource(const topodata::TabletAlias& source);
   void HousekeepingLoop();
+  void WatchShard();
+  void OnShardRecord(const topodata::Shard& shard);
   bool ShouldFollow() const;
 
   topo::Server* const ts_;
@@ -123,6 +130,8 @@ class ReplicationManager {
   engine::Engine* engine_ = nullptr;  // set by Start
   std::atomic<bool> acks_count_{true};
   ChangeConfigHandler on_change_config_;
+  ShardRecordHandler on_shard_record_;
+  std::unique_ptr<topo::WatchHandle> shard_watch_;
 
   std::thread stream_thread_;
   std::thread housekeeping_thread_;
@@ -145,6 +154,9 @@ class ReplicationManager {
   int64_t first_seq_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ClientContext* stream_context_ ABSL_GUARDED_BY(mu_) = nullptr;
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped to make the stream reconnect
+  bool have_shard_ ABSL_GUARDED_BY(mu_) = false;  // shard_ is the watched record
+  bool watching_ ABSL_GUARDED_BY(mu_) = false;
+  topodata::Shard shard_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace shale::tablet::replication
