@@ -11,6 +11,7 @@
 #include "base/http/status_server.h"
 #include "base/metrics/registry.h"
 #include "cmd/ctl_command.h"
+#include "cmd/daemon.h"
 #include "cmd/duration_flag.h"
 #include "ctld/failover.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -104,44 +105,15 @@ int RunCtld(const CtldFlags& f) {
     options.retry_interval = *d;
   }
 
-  // Block the stop signals in every thread (threads inherit the mask); one
-  // thread waits for them, so that they also cut short the topology wait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  // Lives as long as the process: the waiter may outlive main's frame on a failed start.
-  absl::Notification& stop = *new absl::Notification();
-  std::thread signal_waiter([&stop, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    stop.Notify();
-  });
-
-  topo::ConnOptions conn_options;
-  conn_options.create_if_missing = f.topo == DefaultTopoAddress();
-  if (conn_options.create_if_missing && f.topo.rfind("sqlite:", 0) == 0) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(f.topo.substr(7)).parent_path(),
-                                        ec);
-  }
-  const absl::Time deadline = absl::Now() + absl::Seconds(f.topo_wait_s);
-  absl::StatusOr<std::unique_ptr<topo::Conn>> conn = topo::OpenConn(f.topo, conn_options);
-  while (absl::IsUnavailable(conn.status()) && absl::Now() < deadline &&
-         !stop.HasBeenNotified()) {
-    spdlog::warn("topology unreachable, retrying: {}", std::string(conn.status().message()));
-    if (stop.WaitForNotificationWithTimeout(absl::Seconds(1))) break;
-    conn = topo::OpenConn(f.topo, conn_options);
-  }
-  if (!conn.ok()) {
-    signal_waiter.detach();
-    return stop.HasBeenNotified() ? 0 : Fail(conn.status());
-  }
-  topo::Server ts(*std::move(conn), [](absl::string_view address) {
-    return topo::OpenConn(address, topo::ConnOptions{});
-  });
+  // Stop signals first (threads inherit the mask); they also cut short the
+  // topology wait.
+  StopSignals signals;
+  absl::Notification& stop = signals.stop();
+  absl::StatusOr<std::unique_ptr<topo::Server>> ts_or =
+      OpenTopologyWithRetry(f.topo, f.topo == DefaultTopoAddress(),
+                            absl::Now() + absl::Seconds(f.topo_wait_s), stop);
+  if (!ts_or.ok()) return stop.HasBeenNotified() ? 0 : Fail(ts_or.status());
+  topo::Server& ts = **ts_or;
 
   metrics::MetricsRegistry registry;
   options.metrics = &registry;
@@ -159,14 +131,10 @@ int RunCtld(const CtldFlags& f) {
     return http::HttpResponse::Json(200, failover.StatusJson().dump(2) + "\n");
   });
   if (s.ok()) s = http.Start();
-  if (!s.ok()) {
-    signal_waiter.detach();
-    return Fail(s);
-  }
+  if (!s.ok()) return Fail(s);
   s = failover.Start();
   if (!s.ok()) {
     http.Stop();
-    signal_waiter.detach();
     return Fail(s);
   }
   spdlog::info("ctld started: topology {}, failover after {}, status port {}", f.topo,
@@ -177,7 +145,6 @@ int RunCtld(const CtldFlags& f) {
   stop.WaitForNotification();
   failover.Stop();
   http.Stop();
-  signal_waiter.join();
   spdlog::info("ctld stopped");
   return 0;
 }

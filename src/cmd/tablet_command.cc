@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "cmd/ctl_command.h"
+#include "cmd/daemon.h"
 #include "ctl/tablets.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -142,62 +143,26 @@ int RunTablet(const TabletFlags& f) {
   o.engine.synchronous = f.synchronous == "normal" ? tablet::engine::Synchronous::kNormal
                                                    : tablet::engine::Synchronous::kFull;
 
-  // Block the stop signals in every thread (threads inherit the mask), and
-  // wait for them below with sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  topo::ConnOptions conn_options;
-  conn_options.create_if_missing = f.topo == DefaultTopoAddress();
-  if (conn_options.create_if_missing && f.topo.rfind("sqlite:", 0) == 0) {
-    std::error_code ec;
-    std::filesystem::create_directories(
-        std::filesystem::path(f.topo.substr(7)).parent_path(), ec);
-  }
-  // One thread waits for the stop signal, so that it also cuts short a
-  // startup that is waiting for the topology. The notification lives as long
-  // as the process, since the waiter may outlive main's frame on a failed start.
-  absl::Notification& stop = *new absl::Notification();
-  std::thread signal_waiter([&stop, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    stop.Notify();
-  });
+  // Stop signals first (threads inherit the mask); they also cut short a
+  // startup that is waiting for the topology. The topology may still be
+  // starting (e.g. under a process supervisor): retry it for --topo-wait.
+  StopSignals signals;
+  absl::Notification& stop = signals.stop();
   o.cancel_startup = &stop;
-
-  // The topology may still be starting (e.g. under a process supervisor):
-  // retry an unreachable server for --topo-wait, like startup's own reads.
   const absl::Time deadline = absl::Now() + o.topo_wait;
-  absl::StatusOr<std::unique_ptr<topo::Conn>> conn = topo::OpenConn(f.topo, conn_options);
-  while (absl::IsUnavailable(conn.status()) && absl::Now() < deadline &&
-         !stop.HasBeenNotified()) {
-    spdlog::warn("topology unreachable, retrying: {}", std::string(conn.status().message()));
-    if (stop.WaitForNotificationWithTimeout(absl::Seconds(1))) break;
-    conn = topo::OpenConn(f.topo, conn_options);
-  }
-  if (!conn.ok()) {
-    signal_waiter.detach();
-    return stop.HasBeenNotified() ? 0 : Fail(conn.status());
-  }
-  topo::Server ts(*std::move(conn), [](absl::string_view address) {
-    return topo::OpenConn(address, topo::ConnOptions{});
-  });
+  absl::StatusOr<std::unique_ptr<topo::Server>> ts_or =
+      OpenTopologyWithRetry(f.topo, f.topo == DefaultTopoAddress(), deadline, stop);
+  if (!ts_or.ok()) return stop.HasBeenNotified() ? 0 : Fail(ts_or.status());
+  topo::Server& ts = **ts_or;
   o.topo_wait = std::max(absl::ZeroDuration(), deadline - absl::Now());
   absl::StatusOr<std::unique_ptr<tablet::TabletServer>> server =
       tablet::TabletServer::Start(&ts, std::move(o));
   if (!server.ok()) {
-    // The waiter may still be in sigwait; the process is ending, so let it be.
-    signal_waiter.detach();
     if (stop.HasBeenNotified() && absl::IsCancelled(server.status())) return 0;
     return Fail(server.status());
   }
   stop.WaitForNotification();
   (*server)->Stop();
-  signal_waiter.join();
   return 0;
 }
 

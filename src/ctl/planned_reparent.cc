@@ -221,16 +221,7 @@ absl::StatusOr<ReparentResult> PlannedReparentShard(topo::Server& ts, absl::stri
                                                     absl::string_view shard,
                                                     const ReparentOptions& options) {
   ReparentRun run(kOperation, keyspace, shard, options);
-  run.Begin();
-  ASSIGN_OR_RETURN(std::unique_ptr<topo::LockHandle> lock,
-                   ts.LockShard(keyspace, shard, internal::LockReason(run), options.lock_timeout));
-  run.End("lock shard", absl::StrCat("locked ", run.shard_name()));
-  absl::StatusOr<ReparentResult> result = PlannedLocked(ts, run);
-  absl::Status unlocked = lock->Unlock();
-  if (!unlocked.ok() && result.ok()) {
-    result->warnings.push_back(absl::StrCat("unlock: ", unlocked.message()));
-  }
-  return result;
+  return internal::RunUnderShardLock(ts, run, keyspace, shard, [&] { return PlannedLocked(ts, run); });
 }
 
 }  // namespace shale::ctl

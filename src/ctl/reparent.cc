@@ -217,9 +217,22 @@ std::string DescribeAll(const std::vector<ShardTablet>& tablets) {
   return absl::StrCat(tablets.size(), " tablets: ", absl::StrJoin(parts, ", "));
 }
 
-std::string LockReason(const ReparentRun& run) {
-  if (!run.options().reason.empty()) return run.options().reason;
-  return absl::StrCat(run.result().operation, " ", run.shard_name());
+absl::StatusOr<ReparentResult> RunUnderShardLock(
+    topo::Server& ts, ReparentRun& run, absl::string_view keyspace, absl::string_view shard,
+    absl::FunctionRef<absl::StatusOr<ReparentResult>()> fn) {
+  run.Begin();
+  const std::string reason = !run.options().reason.empty()
+                                 ? run.options().reason
+                                 : absl::StrCat(run.result().operation, " ", run.shard_name());
+  ASSIGN_OR_RETURN(std::unique_ptr<topo::LockHandle> lock,
+                   ts.LockShard(keyspace, shard, reason, run.options().lock_timeout));
+  run.End("lock shard", absl::StrCat("locked ", run.shard_name()));
+  absl::StatusOr<ReparentResult> result = fn();
+  absl::Status unlocked = lock->Unlock();
+  if (!unlocked.ok() && result.ok()) {
+    result->warnings.push_back(absl::StrCat("unlock: ", unlocked.message()));
+  }
+  return result;
 }
 
 std::string AliasName(const topodata::TabletAlias& alias) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -91,8 +92,12 @@ std::vector<ShardTablet*> AllBut(std::vector<ShardTablet>& tablets,
 // "3 tablets: zone1-101 PRIMARY seq 5 term 1, ..." for progress lines.
 std::string DescribeAll(const std::vector<ShardTablet>& tablets);
 
-// The lock reason: options.reason or the operation name with the shard.
-std::string LockReason(const ReparentRun& run);
+// Begins run, locks the shard (the lock reason: options.reason or the
+// operation with the shard), runs fn, and unlocks; a failed unlock becomes a
+// warning of the result.
+absl::StatusOr<ReparentResult> RunUnderShardLock(
+    topo::Server& ts, ReparentRun& run, absl::string_view keyspace, absl::string_view shard,
+    absl::FunctionRef<absl::StatusOr<ReparentResult>()> fn);
 
 // "zone1-101", or "" for an unset alias.
 std::string AliasName(const topodata::TabletAlias& alias);

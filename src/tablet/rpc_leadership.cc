@@ -6,20 +6,10 @@
 #include "tablet/services.h"
 
 namespace shale::tablet {
-namespace {
-
-grpc::Status Run(TabletContext* ctx, absl::FunctionRef<absl::Status()> fn) {
-  absl::Status s = ctx->CheckReady();
-  if (s.ok()) s = fn();
-  return ToGrpcStatus(s);
-}
-
-}  // namespace
-
 grpc::Status TabletManagerService::PromoteReplica(grpc::ServerContext*,
                                                   const PromoteReplicaRequest* request,
                                                   PromoteReplicaResponse* response) {
-  return Run(ctx_, [&]() -> absl::Status {
+  return RunTabletCall(ctx_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(*response->mutable_position(), ctx_->leadership->Promote(request->term()));
     return absl::OkStatus();
   });
@@ -28,7 +18,7 @@ grpc::Status TabletManagerService::PromoteReplica(grpc::ServerContext*,
 grpc::Status TabletManagerService::MigratePrimary(grpc::ServerContext*,
                                                   const MigratePrimaryRequest* request,
                                                   MigratePrimaryResponse* response) {
-  return Run(ctx_, [&]() -> absl::Status {
+  return RunTabletCall(ctx_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(*response, ctx_->leadership->Migrate(*request));
     return absl::OkStatus();
   });
@@ -37,7 +27,7 @@ grpc::Status TabletManagerService::MigratePrimary(grpc::ServerContext*,
 grpc::Status TabletManagerService::DemotePrimary(grpc::ServerContext*,
                                                  const DemotePrimaryRequest*,
                                                  DemotePrimaryResponse* response) {
-  return Run(ctx_, [&]() -> absl::Status {
+  return RunTabletCall(ctx_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(*response->mutable_position(), ctx_->leadership->Demote());
     return absl::OkStatus();
   });

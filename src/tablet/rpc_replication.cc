@@ -9,20 +9,10 @@
 #include "tablet/services.h"
 
 namespace shale::tablet {
-namespace {
-
-grpc::Status Run(TabletContext* ctx, absl::FunctionRef<absl::Status()> fn) {
-  absl::Status s = ctx->CheckReady();
-  if (s.ok()) s = fn();
-  return ToGrpcStatus(s);
-}
-
-}  // namespace
-
 grpc::Status ReplicationService::StreamLog(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<StreamLogResponse, StreamLogRequest>* stream) {
-  return Run(ctx_, [&] {
+  return RunTabletCall(ctx_, [&] {
     return replication::ServeStreamLog(context, stream, *ctx_->engine,
                                        ctx_->replication->position(), ctx_->replication->acks(),
                                        ctx_->stopping);
@@ -31,7 +21,7 @@ grpc::Status ReplicationService::StreamLog(
 
 grpc::Status ReplicationService::Clone(grpc::ServerContext* context, const CloneRequest* request,
                                        grpc::ServerWriter<CloneResponse>* writer) {
-  return Run(ctx_, [&] {
+  return RunTabletCall(ctx_, [&] {
     return replication::ServeClone(context, *request, writer, *ctx_->engine, ctx_->scratch_dir);
   });
 }
@@ -39,7 +29,7 @@ grpc::Status ReplicationService::Clone(grpc::ServerContext* context, const Clone
 grpc::Status ReplicationService::ReplicationStatus(grpc::ServerContext*,
                                                    const ReplicationStatusRequest*,
                                                    ReplicationStatusResponse* response) {
-  return Run(ctx_, [&] {
+  return RunTabletCall(ctx_, [&] {
     *response->mutable_status() = ctx_->replication->Status();
     return absl::OkStatus();
   });
@@ -48,7 +38,7 @@ grpc::Status ReplicationService::ReplicationStatus(grpc::ServerContext*,
 grpc::Status ReplicationService::PrimaryPosition(grpc::ServerContext*,
                                                  const PrimaryPositionRequest*,
                                                  PrimaryPositionResponse* response) {
-  return Run(ctx_, [&] {
+  return RunTabletCall(ctx_, [&] {
     *response->mutable_position() = ctx_->replication->position().Get();
     return absl::OkStatus();
   });
@@ -57,7 +47,7 @@ grpc::Status ReplicationService::PrimaryPosition(grpc::ServerContext*,
 grpc::Status ReplicationService::WaitForPosition(grpc::ServerContext*,
                                                  const WaitForPositionRequest* request,
                                                  WaitForPositionResponse* response) {
-  return Run(ctx_, [&]() -> absl::Status {
+  return RunTabletCall(ctx_, [&]() -> absl::Status {
     const absl::Time deadline = request->has_deadline() ? FromProtoTime(request->deadline())
                                                         : absl::Now() + absl::Seconds(30);
     const bool reached = ctx_->replication->position().WaitFor(request->seq(), deadline);
@@ -74,7 +64,7 @@ grpc::Status ReplicationService::WaitForPosition(grpc::ServerContext*,
 grpc::Status ReplicationService::StartReplication(grpc::ServerContext*,
                                                   const StartReplicationRequest*,
                                                   StartReplicationResponse* response) {
-  return Run(ctx_, [&]() -> absl::Status {
+  return RunTabletCall(ctx_, [&]() -> absl::Status {
     if (ctx_->replication->is_primary()) {
       return absl::FailedPreconditionError("the primary does not replicate");
     }
@@ -87,7 +77,7 @@ grpc::Status ReplicationService::StartReplication(grpc::ServerContext*,
 grpc::Status ReplicationService::StopReplication(grpc::ServerContext*,
                                                  const StopReplicationRequest*,
                                                  StopReplicationResponse* response) {
-  return Run(ctx_, [&] {
+  return RunTabletCall(ctx_, [&] {
     ctx_->replication->StopReplication();
     *response->mutable_status() = ctx_->replication->Status();
     return absl::OkStatus();
@@ -97,7 +87,7 @@ grpc::Status ReplicationService::StopReplication(grpc::ServerContext*,
 grpc::Status ReplicationService::SetReplicationSource(grpc::ServerContext*,
                                                       const SetReplicationSourceRequest* request,
                                                       SetReplicationSourceResponse* response) {
-  return Run(ctx_, [&]() -> absl::Status {
+  return RunTabletCall(ctx_, [&]() -> absl::Status {
     RETURN_IF_ERROR(
         ctx_->replication->SetSource(request->source(), request->term(), request->start()));
     *response->mutable_status() = ctx_->replication->Status();

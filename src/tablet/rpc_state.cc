@@ -13,13 +13,20 @@ namespace {
 // Runs a manager call: readiness, then fn, then the state into *state.
 grpc::Status RunStateCall(TabletContext* ctx, TabletState* state,
                           absl::FunctionRef<absl::Status()> fn) {
-  absl::Status s = ctx->CheckReady();
-  if (s.ok()) s = fn();
-  if (s.ok() && state != nullptr) *state = MakeTabletState(*ctx);
-  return ToGrpcStatus(s);
+  return RunTabletCall(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(fn());
+    if (state != nullptr) *state = MakeTabletState(*ctx);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace
+
+grpc::Status RunTabletCall(TabletContext* ctx, absl::FunctionRef<absl::Status()> fn) {
+  absl::Status s = ctx->CheckReady();
+  if (s.ok()) s = fn();
+  return ToGrpcStatus(s);
+}
 
 TabletState MakeTabletState(const TabletContext& ctx) {
   StateSnapshot snap = ctx.state->Snapshot();

@@ -150,6 +150,9 @@ class HealthService final : public Health::Service {
 
 namespace shale::tablet {
 
+// Runs a manager or replication call: readiness, then fn, mapped for gRPC.
+grpc::Status RunTabletCall(TabletContext* ctx, absl::FunctionRef<absl::Status()> fn);
+
 // Runs one query-path call: checks readiness, takes an admission ticket
 // (unless admit is false: Commit and Rollback free resources and are never
 // turned away), runs fn, records stats, and maps the status for gRPC.
