@@ -120,9 +120,25 @@ TEST_F(ReplicationTest, ReplicaConvergesWithDmlAndDdl) {
   ASSERT_FALSE(nopk.ok());
   EXPECT_THAT(std::string(nopk.status().message()), HasSubstr("PRIMARY KEY"));
 
+  // Writes through ExecuteFetchAsDba are logged like any other.
+  ExecuteFetchAsDbaRequest dba;
+  dba.set_sql("INSERT INTO t (id, name) VALUES (500, 'dba')");
+  ASSERT_TRUE(c->Call(c->manager(), &TabletManager::Stub::ExecuteFetchAsDba, dba).ok());
+
   WaitCaughtUp(*r, *p);
   EXPECT_EQ(Content(*r), Content(*p));
   EXPECT_THAT(Content(*r), HasSubstr("even"));
+  EXPECT_THAT(Content(*r), HasSubstr("dba"));
+  // The health stream carries the log position.
+  auto rc0 = Client(*r);
+  grpc::ClientContext hctx;
+  hctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto health = rc0->health().StreamHealth(&hctx, StreamHealthRequest());
+  StreamHealthResponse h;
+  ASSERT_TRUE(health->Read(&h));
+  EXPECT_GE(h.realtime_stats().log_position(), p->replication().position().seq() - 1);
+  EXPECT_LT(h.realtime_stats().replication_lag_seconds(), 5.0);
+  hctx.TryCancel();
   // The replica's log rows are the primary's.
   auto lp = p->engine().ExecuteInternal("SELECT count(*), max(seq) FROM _shale_log");
   auto lr = r->engine().ExecuteInternal("SELECT count(*), max(seq) FROM _shale_log");
@@ -365,6 +381,48 @@ TEST_F(ReplicationTest, DeposedPrimaryReturnsAsReplicaWithoutDivergentRows) {
   // And it refuses writes.
   auto w = Exec(*Client(*a), "INSERT INTO d VALUES (5, 'x')", topodata::REPLICA);
   EXPECT_FALSE(w.ok());
+}
+
+TEST_F(ReplicationTest, OpenTransactionsAreRolledBackWith40001AfterTheGrace) {
+  auto a = StartTablet(1, topodata::PRIMARY);
+  auto b = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(a && b);
+  auto ca = Client(*a);
+  ASSERT_TRUE(Exec(*ca, "CREATE TABLE g (id INTEGER PRIMARY KEY)").ok());
+  WaitCaughtUp(*b, *a);
+  Target target;
+  target.set_keyspace("app");
+  target.set_shard("0");
+  target.set_tablet_type(topodata::PRIMARY);
+  BeginRequest begin;
+  *begin.mutable_target() = target;
+  auto txn = ca->Call(ca->query(), &Query::Stub::Begin, begin);
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  ExecuteRequest ins;
+  *ins.mutable_target() = target;
+  ins.set_sql("INSERT INTO g VALUES (1)");
+  ins.set_transaction_id(txn->transaction_id());
+  ASSERT_TRUE(ca->Call(ca->query(), &Query::Stub::Execute, ins).ok());
+
+  MigratePrimaryRequest req;
+  *req.mutable_candidate() = b->state().Snapshot().record.alias();
+  req.set_new_term(a->state().Snapshot().record.primary_term() + 1);
+  req.set_grace_ms(100);
+  auto resp = ca->Call(ca->manager(), &TabletManager::Stub::MigratePrimary, req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rolled_back(), 1);
+  CommitRequest commit;
+  *commit.mutable_target() = target;
+  commit.set_transaction_id(txn->transaction_id());
+  auto done = ca->Call(ca->query(), &Query::Stub::Commit, commit);
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(engine::SqlState(done.status()), "40001") << done.status();
+  // The rolled-back row is nowhere; the new primary takes the retry.
+  auto cb = Client(*b);
+  ASSERT_TRUE(Exec(*cb, "INSERT INTO g VALUES (1)").ok());
+  auto count = b->engine().ExecuteInternal("SELECT count(*) FROM g");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->rows[0][0].int64(), 1);
 }
 
 }  // namespace

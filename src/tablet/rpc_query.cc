@@ -62,6 +62,15 @@ absl::Status Forward(TabletClient& tunnel,
   return absl::OkStatus();
 }
 
+// Commit and Rollback end a transaction this tablet began: a change of type
+// since (a migration rolled it back with 40001) must not hide the reason, so
+// only keyspace and shard are checked.
+Target EndTarget(const StateManager& state, const Target& target) {
+  Target t = target;
+  t.set_tablet_type(state.type());
+  return t;
+}
+
 // Relays a StreamExecute from the tunnel.
 absl::Status ForwardStream(TabletClient& tunnel, const StreamExecuteRequest& request,
                            grpc::ServerWriter<StreamExecuteResponse>* writer) {
@@ -242,7 +251,7 @@ grpc::Status QueryService::Commit(grpc::ServerContext*, const CommitRequest* req
       std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
       if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Commit, *request, response);
     }
-    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+    RETURN_IF_ERROR(CheckTarget(*ctx_->state, EndTarget(*ctx_->state, request->target())));
     return ctx_->engine->Commit(engine::TxnId(request->transaction_id()));
   });
 }
@@ -255,7 +264,7 @@ grpc::Status QueryService::Rollback(grpc::ServerContext*, const RollbackRequest*
       std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
       if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Rollback, *request, response);
     }
-    RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
+    RETURN_IF_ERROR(CheckTarget(*ctx_->state, EndTarget(*ctx_->state, request->target())));
     return ctx_->engine->Rollback(engine::TxnId(request->transaction_id()));
   });
 }
