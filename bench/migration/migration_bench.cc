@@ -911,6 +911,13 @@ absl::StatusOr<PlannedResult> RunPlanned(const Flags& flags, const std::string& 
       *req.mutable_candidate() = Cluster::Alias(mig.to).ToProto();
       req.set_new_term(term + 1);
       mig.rpc.start_ns = NowNs();
+      if (flags.verbose) {
+        std::printf("migration %d: MigratePrimary %s -> %s at %s\n", m + 1,
+                    Cluster::Alias(cur).ToString().c_str(),
+                    Cluster::Alias(mig.to).ToString().c_str(),
+                    absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::LocalTimeZone()).c_str());
+        std::fflush(stdout);
+      }
       absl::StatusOr<MigratePrimaryResponse> r = clients[cur]->Call(
           clients[cur]->manager(), &TabletManager::Stub::MigratePrimary, req, absl::Seconds(60));
       mig.rpc.end_ns = NowNs();
@@ -984,6 +991,10 @@ absl::StatusOr<PlannedResult> RunPlanned(const Flags& flags, const std::string& 
     if (!mig.status.ok()) continue;
     const Gap g = LongestGapOverlapping(done, mig.rpc);
     res.gaps_ms.push_back(Ms(g.length()));
+    if (flags.verbose) {
+      std::printf("  migration %zu: longest gap from %+.1f to %+.1f ms of the call's start\n",
+                  m + 1, Ms(g.from_ns - mig.rpc.start_ns), Ms(g.to_ns - mig.rpc.start_ns));
+    }
     res.stall_us.push_back(static_cast<double>(mig.response.stall_us()));
     std::printf("  %3zu  %-22s %-12s %10.1f %8.1f %10lld %10.1f %9lld %6lld\n", m + 1,
                 absl::StrCat(Cluster::Alias(mig.from).ToString(), " -> ",
