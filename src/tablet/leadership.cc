@@ -298,7 +298,7 @@ absl::StatusOr<MigratePrimaryResponse> Leadership::MigrateLocked(
   state_->BecomeReplica();
   replication_->SetAcksCount(true);
   replication_->BecomeReplica(/*start=*/false);
-  replication_->SetSource(request.candidate(), request.new_term(), /*start=*/true).IgnoreError();
+  replication_->FollowWriter(request.candidate());
   gate_->Thaw(MovedStatus());
   const absl::Duration stall = absl::Now() - frozen_at;
   response.set_stall_us(absl::ToInt64Microseconds(stall));

@@ -425,5 +425,37 @@ TEST_F(ReplicationTest, OpenTransactionsAreRolledBackWith40001AfterTheGrace) {
   EXPECT_EQ(count->rows[0][0].int64(), 1);
 }
 
+TEST_F(ReplicationTest, RoundRobinMigrationsStayFast) {
+  auto a = StartTablet(1, topodata::PRIMARY);
+  auto b = StartTablet(2, topodata::REPLICA);
+  auto c = StartTablet(3, topodata::REPLICA);
+  ASSERT_TRUE(a && b && c);
+  ASSERT_TRUE(Exec(*Client(*a), "CREATE TABLE rr (id INTEGER PRIMARY KEY)").ok());
+  std::vector<TabletServer*> order = {b.get(), c.get(), a.get(), b.get(), c.get(), a.get()};
+  TabletServer* primary = a.get();
+  int64_t term = a->state().Snapshot().record.primary_term();
+  for (TabletServer* next : order) {
+    WaitCaughtUp(*next, *primary);
+    auto cl = Client(*primary);
+    MigratePrimaryRequest req;
+    *req.mutable_candidate() = next->state().Snapshot().record.alias();
+    req.set_new_term(++term);
+    req.set_timeout_ms(5000);
+    auto resp = cl->Call(cl->manager(), &TabletManager::Stub::MigratePrimary, req);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    // A hand-over that had to wait for its timeout would take seconds.
+    EXPECT_LT(resp->stall_us(), 3000000) << "to " << next->state().Snapshot().record.alias().uid();
+    EXPECT_EQ(next->state().type(), topodata::PRIMARY);
+    primary = next;
+    ASSERT_TRUE(Exec(*Client(*primary), "INSERT INTO rr VALUES (" + std::to_string(term) + ")").ok());
+  }
+  WaitCaughtUp(*a, *primary);
+  WaitCaughtUp(*b, *primary);
+  WaitCaughtUp(*c, *primary);
+  EXPECT_EQ(Content(*a), Content(*primary));
+  EXPECT_EQ(Content(*b), Content(*primary));
+  EXPECT_EQ(Content(*c), Content(*primary));
+}
+
 }  // namespace
 }  // namespace shale::tablet

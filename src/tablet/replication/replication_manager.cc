@@ -154,6 +154,15 @@ absl::Status ReplicationManager::SetSource(const topodata::TabletAlias& source, 
   return absl::OkStatus();
 }
 
+void ReplicationManager::FollowWriter(const topodata::TabletAlias& writer) {
+  absl::MutexLock lock(&mu_);
+  explicit_source_.Clear();
+  config_source_ = writer;
+  running_ = true;
+  ++generation_;
+  if (stream_context_ != nullptr) stream_context_->TryCancel();
+}
+
 void ReplicationManager::StartReplication() {
   absl::MutexLock lock(&mu_);
   running_ = true;
@@ -365,7 +374,9 @@ absl::Status ReplicationManager::FollowOnce(const topodata::TabletAlias& source)
                        r->position.seq(), cc.term(), AliasString(cc.writer()));
           if (on_change_config_ && on_change_config_(cc, r->position)) promoted = true;
           if (!promoted) {
+            // The primary moved: follow it, whatever source was set before.
             absl::MutexLock lock(&mu_);
+            explicit_source_.Clear();
             config_source_ = cc.writer();
           }
           stop = true;

@@ -99,6 +99,9 @@ class ReplicationManager {
   // source empty (cell ""): follow the CHANGE_CONFIG writer / Shard primary.
   // FailedPrecondition if term is older than the newest known term.
   absl::Status SetSource(const topodata::TabletAlias& source, int64_t term, bool start);
+  // Follows `writer`, the new primary a CHANGE_CONFIG named (as the stream
+  // thread does by itself after applying one); an explicit source is dropped.
+  void FollowWriter(const topodata::TabletAlias& writer);
   void StartReplication();
   // Stops following and waits until no batch is being applied.
   void StopReplication();
