@@ -16,6 +16,10 @@ namespace {
 
 bool HasAlias(const topodata::TabletAlias& a) { return !a.cell().empty(); }
 
+bool SameTablet(const topodata::TabletAlias& a, const topodata::TabletAlias& b) {
+  return a.cell() == b.cell() && a.uid() == b.uid();
+}
+
 std::string AliasString(const topodata::TabletAlias& a) {
   return HasAlias(a) ? topo::TabletAlias::FromProto(a).ToString() : std::string("(none)");
 }
@@ -379,8 +383,13 @@ absl::Status ReplicationManager::FollowOnce(const topodata::TabletAlias& source)
             explicit_source_.Clear();
             config_source_ = cc.writer();
           }
-          stop = true;
-          break;
+          // Keep this stream when its source is the new writer (it starts
+          // its own term: first election, emergency reparent); reconnect
+          // otherwise.
+          if (promoted || !SameTablet(cc.writer(), source)) {
+            stop = true;
+            break;
+          }
         }
       }
       StreamLogRequest ack;
