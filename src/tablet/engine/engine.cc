@@ -26,7 +26,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& path,
   }
   ConnectionOptions conn_options;
   conn_options.writer = true;
-  conn_options.synchronous = options.synchronous;
+  // FULL durability comes from GroupSync: the writer itself runs NORMAL.
+  const bool group_sync = options.synchronous == Synchronous::kFull;
+  conn_options.synchronous = group_sync ? Synchronous::kNormal : options.synchronous;
   conn_options.busy_timeout = options.busy_timeout;
   conn_options.foreign_keys = options.foreign_keys;
   // The writer first: it creates the file and switches it to WAL, which the
@@ -34,6 +36,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& path,
   std::vector<std::unique_ptr<Connection>> writer;
   ASSIGN_OR_RETURN(writer.emplace_back(), Connection::Open(path, conn_options));
   conn_options.writer = false;
+  conn_options.synchronous = options.synchronous;
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.reader_connections; ++i) {
     ASSIGN_OR_RETURN(readers.emplace_back(), Connection::Open(path, conn_options));
@@ -41,6 +44,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& path,
   std::unique_ptr<Engine> engine(new Engine(
       path, std::move(options), std::make_unique<ConnectionPool>("writer", std::move(writer)),
       std::make_unique<ConnectionPool>("reader", std::move(readers))));
+  if (group_sync) engine->group_sync_ = std::make_unique<GroupSync>(path + "-wal");
   engine->reaper_ = std::thread([e = engine.get()] { e->ReaperLoop(); });
   return engine;
 }
@@ -116,7 +120,9 @@ absl::Status Engine::CommitAndAwait(std::unique_ptr<WriteTxn> txn) {
   RETURN_IF_ERROR(txn->Commit());
   const int64_t token = txn->commit_token();
   CommitHook* hook = txn->hook();
+  const int64_t ticket = group_sync_ != nullptr ? group_sync_->Committed() : 0;
   txn.reset();  // gives the writer back before waiting
+  if (group_sync_ != nullptr) RETURN_IF_ERROR(group_sync_->SyncThrough(ticket));
   if (token != 0 && hook != nullptr) return hook->AwaitDurable(token);
   return absl::OkStatus();
 }
@@ -162,6 +168,7 @@ EngineStats Engine::Stats() const {
   stats.open_transactions = static_cast<int64_t>(txns_.size());
   stats.transactions_begun = next_txn_id_ - 1;
   stats.transactions_reaped = txns_reaped_;
+  stats.wal_syncs = group_sync_ != nullptr ? group_sync_->syncs() : 0;
   return stats;
 }
 

@@ -42,6 +42,7 @@
 #include "tablet/engine/commit_hook.h"
 #include "tablet/engine/connection.h"
 #include "tablet/engine/connection_pool.h"
+#include "tablet/engine/group_sync.h"
 #include "tablet/engine/txn_id.h"
 #include "tablet/engine/value.h"
 #include "tablet/engine/write_gate.h"
@@ -50,7 +51,9 @@
 namespace shale::tablet::engine {
 
 struct EngineOptions {
-  // PRAGMA synchronous of the writer. FULL: a commit survives power loss.
+  // FULL: a commit survives power loss (the writer runs NORMAL and commits
+  // are synced in groups after the writer is given back: group_sync.h).
+  // NORMAL: the WAL is synced only at checkpoints.
   Synchronous synchronous = Synchronous::kFull;
   // Reader connections (>= 1): how many reads run at once.
   int reader_connections = 4;
@@ -83,6 +86,7 @@ struct EngineStats {
   int64_t open_transactions = 0;
   int64_t transactions_begun = 0;
   int64_t transactions_reaped = 0;
+  int64_t wal_syncs = 0;  // group syncs of the WAL (synchronous=FULL)
 };
 
 class Engine {
@@ -223,6 +227,8 @@ class Engine {
   const EngineOptions options_;
   const std::unique_ptr<ConnectionPool> writer_;
   const std::unique_ptr<ConnectionPool> readers_;
+  // synchronous=FULL: the writer runs NORMAL and commits sync here, in groups.
+  std::unique_ptr<GroupSync> group_sync_;
 
   std::atomic<bool> read_only_{false};
 

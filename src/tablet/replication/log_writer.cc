@@ -102,7 +102,7 @@ absl::Status LogWriter::BeforeCommit(sqlite3* db) {
     entry.set_payload(txn_.SerializeAsString());
     entry.set_term(term_.load());
   }
-  entry.set_seq(position_->seq() + 1);
+  entry.set_seq(last_seq_.load() + 1);
   entry.set_commit_ts_us(NowMicros());
   RETURN_IF_ERROR(InsertEntryRaw(db, entry));
   pending_ = std::move(entry);
@@ -112,9 +112,13 @@ absl::Status LogWriter::BeforeCommit(sqlite3* db) {
 void LogWriter::AfterCommit(sqlite3*) {
   EndSession();
   if (pending_.has_value()) {
-    position_->Advance(PositionOf(*pending_));
-    const bool data = pending_->kind() == CHANGESET || pending_->kind() == DDL;
-    token_ = semi_sync_.load() && data ? pending_->seq() : 0;
+    last_seq_.store(pending_->seq());
+    Committed c;
+    c.position = PositionOf(*pending_);
+    c.data = pending_->kind() == CHANGESET || pending_->kind() == DDL;
+    absl::MutexLock lock(&committed_mu_);
+    committed_[pending_->seq()] = std::move(c);
+    token_ = pending_->seq();
   }
   pending_.reset();
   control_.reset();
@@ -136,6 +140,17 @@ int64_t LogWriter::TakeCommitToken() {
 }
 
 absl::Status LogWriter::AwaitDurable(int64_t token) {
+  Committed c;
+  {
+    absl::MutexLock lock(&committed_mu_);
+    auto it = committed_.find(token);
+    if (it == committed_.end()) return absl::OkStatus();
+    c = std::move(it->second);
+    committed_.erase(it);
+  }
+  // Durable here now: replicas may have it.
+  position_->Advance(c.position);
+  if (!c.data || !semi_sync_.load()) return absl::OkStatus();
   const absl::Duration timeout = absl::Microseconds(semi_sync_timeout_us_.load());
   absl::Status s = acks_->WaitForSemiSyncAck(token, absl::Now() + timeout);
   if (s.ok()) return s;

@@ -11,7 +11,9 @@
 //   a CHANGESET or DDL entry with seq = position + 1 and the current term. A
 //   transaction that changed no row writes no entry.
 // - AppendControl writes a CHANGE_CONFIG or HEARTBEAT entry on its own.
-// - AfterCommit advances the PositionTracker (waking StreamLog senders).
+// - The PositionTracker (which wakes StreamLog senders) advances in
+//   AwaitDurable, once the engine has made the commit durable locally, so no
+//   replica ever holds an entry its primary could still lose.
 // - Under semi_sync, the commit's token is its seq and AwaitDurable waits,
 //   with the writer already given back, for one semi-sync replica to
 //   acknowledge it (so concurrent commits share one wait: group commit).
@@ -30,7 +32,9 @@
 #include <cstdint>
 #include <optional>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "replication_data.pb.h"
@@ -51,6 +55,9 @@ class LogWriter final : public engine::CommitHook {
   void SetTerm(int64_t term) { term_.store(term); }
   int64_t term() const { return term_.load(); }
   void SetSemiSync(bool on, absl::Duration timeout);
+  // The newest seq in the log: the next entry gets seq + 1. Set when the
+  // tablet starts writing (startup, promotion), while nothing else writes.
+  void ResetSeq(int64_t seq) { last_seq_.store(seq); }
   bool semi_sync() const { return semi_sync_.load(); }
 
   // Writes one control entry (CHANGE_CONFIG, HEARTBEAT) in its own
@@ -92,6 +99,14 @@ class LogWriter final : public engine::CommitHook {
   std::optional<Control> control_;
   std::optional<LogEntry> pending_;  // written by BeforeCommit, not yet committed
   int64_t token_ = 0;
+  std::atomic<int64_t> last_seq_{0};
+  // Committed entries not yet durable, by seq (AwaitDurable publishes them).
+  struct Committed {
+    LogPosition position;
+    bool data = false;  // CHANGESET or DDL: semi-sync waits for it
+  };
+  absl::Mutex committed_mu_;
+  absl::flat_hash_map<int64_t, Committed> committed_ ABSL_GUARDED_BY(committed_mu_);
 };
 
 }  // namespace shale::tablet::replication

@@ -46,6 +46,7 @@ absl::Status ReplicationManager::Start(engine::Engine* engine, ChangeConfigHandl
   RETURN_IF_ERROR(CreateLogTable(*engine_));
   ASSIGN_OR_RETURN(LogState state, ReadLogState(*engine_));
   position_.Reset(state.position);
+  writer_.ResetSeq(state.position.seq());
   {
     absl::MutexLock lock(&mu_);
     known_term_ = std::max(known_term_, state.position.term());
@@ -118,6 +119,7 @@ void ReplicationManager::OnShardRecord(const topodata::Shard& shard) {
 void ReplicationManager::BecomePrimary(int64_t term) {
   StopReplication();
   writer_.SetTerm(term);
+  writer_.ResetSeq(position_.seq());
   absl::MutexLock lock(&mu_);
   primary_ = true;
   known_term_ = std::max(known_term_, term);
