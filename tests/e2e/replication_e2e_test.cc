@@ -455,7 +455,7 @@ TEST_F(ReplicationE2eTest, ReplicaConvergesChecksumEqual) {
   }
   Write(kP, "DELETE FROM kv WHERE ns = 'c' AND k < 20");
   for (int64_t k = 0; k < 20; ++k) m.kv.erase({"c", k});
-  // New columns (no default: see DISABLED_AddColumnWithDefault... below),
+  // New columns (with a default: AddColumnWithDefault... below),
   // then changes to old and new rows.
   Write(kP, "ALTER TABLE items ADD COLUMN note TEXT");
   Write(kP, "ALTER TABLE kv ADD COLUMN extra INTEGER");
@@ -471,9 +471,8 @@ TEST_F(ReplicationE2eTest, ReplicaConvergesChecksumEqual) {
   Write(kP, "CREATE INDEX items_by_name ON items (name, qty)");
   Write(kP, "CREATE UNIQUE INDEX kv_by_v ON kv (v)");
 
-  // One transaction mixing changes and DDL, replayed in execution order (the
-  // DDL alters a table this transaction has not changed before it: see
-  // DISABLED_DdlAfterChangesToTheSameTable... below).
+  // One transaction mixing changes and DDL, replayed in execution order
+  // (DDL on a table the transaction changed before: DdlAfterChanges... below).
   absl::Status txn = RunTxn(
       kP, {"INSERT INTO kv VALUES ('d', 1, 'd1', NULL), ('d', 2, 'd2', NULL)",
            "ALTER TABLE items ADD COLUMN tag INTEGER", "CREATE INDEX items_by_tag ON items (tag)",
@@ -514,15 +513,12 @@ TEST_F(ReplicationE2eTest, ReplicaConvergesChecksumEqual) {
   ExpectNoDivergence(all_);
 }
 
-// PRODUCT BUG (disabled until fixed): after `ALTER TABLE ... ADD COLUMN c
-// DEFAULT <non-NULL>`, the primary's changeset for an UPDATE or DELETE of a
-// row written before the ALTER carries NULL as c's old value (SQLite 3.40's
-// preupdate hook does not report the default of a column the row does not
-// store), while the replica's row has the default: the replica sees a data
-// conflict, logs "diverged from its source at log entry N: a row differs in
-// table T" and re-clones the whole database. The rows converge, but every
-// such statement costs each replica a full clone.
-TEST_F(ReplicationE2eTest, DISABLED_AddColumnWithDefaultThenUpdateReplicatesWithoutReclone) {
+// After `ALTER TABLE ... ADD COLUMN c DEFAULT <non-NULL>`, the primary's
+// changeset for an UPDATE or DELETE of a row written before the ALTER carries
+// NULL as c's old value (SQLite does not report the default of a column the
+// row does not store) while the replica's row has the default. The replica
+// applies it anyway (the logs match) instead of re-cloning.
+TEST_F(ReplicationE2eTest, AddColumnWithDefaultThenUpdateReplicatesWithoutReclone) {
   StartPrimaryAndReplicas();
   Write(kP, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
   Write(kP, "INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c'), (5, 'e')");
@@ -535,13 +531,9 @@ TEST_F(ReplicationE2eTest, DISABLED_AddColumnWithDefaultThenUpdateReplicatesWith
   ExpectNoDivergence(all_);
 }
 
-// PRODUCT BUG (disabled until fixed): a transaction that changes rows of a
-// table and then runs ALTER TABLE ADD COLUMN on that same table fails at
-// COMMIT with INTERNAL "the change session failed before a DDL statement".
-// LogWriter::OnWrite closes the changeset after the DDL already ran, and
-// sqlite3session_changeset then returns SQLITE_SCHEMA for the altered table.
-// The same statements in autocommit mode work.
-TEST_F(ReplicationE2eTest, DISABLED_DdlAfterChangesToTheSameTableInOneTransactionCommits) {
+// A transaction that changes rows of a table and then alters that table
+// commits: the changeset so far is closed before the DDL runs.
+TEST_F(ReplicationE2eTest, DdlAfterChangesToTheSameTableInOneTransactionCommits) {
   StartPrimaryAndReplicas();
   Write(kP,
         "CREATE TABLE kv (ns TEXT NOT NULL, k INTEGER NOT NULL, v TEXT, "

@@ -33,6 +33,10 @@ class CommitHook {
   // returned from the call that began it.
   virtual absl::Status AfterBegin(sqlite3* db) { return absl::OkStatus(); }
 
+  // Right before a DDL statement runs (e.g. to close a change session that
+  // the statement would invalidate). Called whether or not it succeeds.
+  virtual void BeforeDdl(sqlite3* db) {}
+
   // After each statement that may have written (not read-only) succeeded.
   // sql is the statement's text; is_ddl tells CREATE/DROP/ALTER apart.
   virtual void OnWrite(sqlite3* db, absl::string_view sql, bool is_ddl) {}

@@ -42,6 +42,9 @@ absl::StatusOr<ResultSet> WriteTxn::Run(Statement& statement, absl::Span<const V
                                         RowCallback on_row) {
   if (!open_) return NotOpen();
   const StatementInfo& info = statement.info();
+  if (info.is_ddl && hook_ != nullptr) {
+    writer_->WithInternalAccess([&] { hook_->BeforeDdl(db()); });
+  }
   absl::StatusOr<ResultSet> result = statement.access() == Access::kUser && info.is_ddl
                                          ? RunChecked(statement, binds, on_row)
                                          : statement.Run(binds, on_row);

@@ -22,6 +22,11 @@ int OnConflict(void* ctx, int type, sqlite3_changeset_iter* iter) {
   // Foreign keys are checked for the whole changeset; the primary already
   // held them, so a transient violation is not a divergence.
   if (type == SQLITE_CHANGESET_FOREIGN_KEY) return SQLITE_CHANGESET_OMIT;
+  // The row is there but an old value differs. The logs match (terms are
+  // checked), so this is not divergence but SQLite recording a column added
+  // by ALTER TABLE ... DEFAULT as NULL for rows written before it: apply the
+  // change anyway.
+  if (type == SQLITE_CHANGESET_DATA) return SQLITE_CHANGESET_REPLACE;
   const char* table = nullptr;
   int columns = 0;
   int op = 0;

@@ -69,15 +69,21 @@ absl::Status LogWriter::AfterBegin(sqlite3* db) {
   return StartSession(db);
 }
 
-void LogWriter::OnWrite(sqlite3* db, absl::string_view sql, bool is_ddl) {
-  if (!is_ddl) return;
-  // Close the changeset before the DDL (a later ALTER changes the tables the
-  // session knows), record the statement, and start over.
-  absl::Status s = FlushSession();
-  if (!s.ok()) {
+void LogWriter::BeforeDdl(sqlite3* db) {
+  // Close the changeset before the DDL runs: an ALTER of a table the session
+  // holds changes for would make its changeset fail (SQLITE_SCHEMA). A fresh
+  // session (no changes, so no schema cached) records what follows.
+  if (!FlushSession().ok()) {
     // Keep the failure for BeforeCommit by recording an invalid part.
     txn_.add_parts()->set_ddl("");
   }
+  StartSession(db).IgnoreError();
+}
+
+void LogWriter::OnWrite(sqlite3* db, absl::string_view sql, bool is_ddl) {
+  if (!is_ddl) return;
+  // The DDL took effect: record it, and start a session that knows the new
+  // schema.
   txn_.add_parts()->set_ddl(std::string(sql));
   has_ddl_ = true;
   StartSession(db).IgnoreError();

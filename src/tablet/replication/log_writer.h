@@ -68,6 +68,7 @@ class LogWriter final : public engine::CommitHook {
 
   // engine::CommitHook
   absl::Status AfterBegin(sqlite3* db) override;
+  void BeforeDdl(sqlite3* db) override;
   void OnWrite(sqlite3* db, absl::string_view sql, bool is_ddl) override;
   absl::Status BeforeCommit(sqlite3* db) override;
   void AfterCommit(sqlite3* db) override;
