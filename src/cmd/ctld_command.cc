@@ -21,16 +21,6 @@
 namespace shale::cmd {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::string msg(status.message());
-  for (char& c : msg) {
-    if (c == '\n') c = ' ';
-  }
-  spdlog::error("{}", msg);
-  std::cerr << "error: " << msg << "\n";
-  return 1;
-}
-
 // Logs go to stderr, one line each (time, level, process); stdout carries
 // only the line that names the status port.
 void SetUpLogging() {
@@ -95,13 +85,13 @@ int RunCtld(const CtldFlags& f) {
   ctld::FailoverOptions options;
   {
     absl::StatusOr<absl::Duration> d = ParseDurationFlag(f.failover_after);
-    if (!d.ok()) return Fail(d.status());
+    if (!d.ok()) return FailDaemon(d.status());
     options.failover_after = *d;
     d = ParseDurationFlag(f.discovery_interval);
-    if (!d.ok()) return Fail(d.status());
+    if (!d.ok()) return FailDaemon(d.status());
     options.discovery_interval = std::max(*d, absl::Milliseconds(100));
     d = ParseDurationFlag(f.retry_interval);
-    if (!d.ok()) return Fail(d.status());
+    if (!d.ok()) return FailDaemon(d.status());
     options.retry_interval = *d;
   }
 
@@ -112,7 +102,7 @@ int RunCtld(const CtldFlags& f) {
   absl::StatusOr<std::unique_ptr<topo::Server>> ts_or =
       OpenTopologyWithRetry(f.topo, f.topo == DefaultTopoAddress(),
                             absl::Now() + absl::Seconds(f.topo_wait_s), stop);
-  if (!ts_or.ok()) return stop.HasBeenNotified() ? 0 : Fail(ts_or.status());
+  if (!ts_or.ok()) return stop.HasBeenNotified() ? 0 : FailDaemon(ts_or.status());
   topo::Server& ts = **ts_or;
 
   metrics::MetricsRegistry registry;
@@ -131,11 +121,11 @@ int RunCtld(const CtldFlags& f) {
     return http::HttpResponse::Json(200, failover.StatusJson().dump(2) + "\n");
   });
   if (s.ok()) s = http.Start();
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return FailDaemon(s);
   s = failover.Start();
   if (!s.ok()) {
     http.Stop();
-    return Fail(s);
+    return FailDaemon(s);
   }
   spdlog::info("ctld started: topology {}, failover after {}, status port {}", f.topo,
                absl::FormatDuration(options.failover_after), http.port());

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include "spdlog/spdlog.h"
 #include "topo/open/open.h"
@@ -30,6 +31,16 @@ StopSignals::~StopSignals() {
   } else {
     waiter_.detach();  // still in sigwait; the process is ending
   }
+}
+
+int FailDaemon(const absl::Status& status) {
+  std::string msg(status.message());
+  for (char& c : msg) {
+    if (c == '\n') c = ' ';
+  }
+  spdlog::error("{}", msg);
+  std::cerr << "error: " << msg << "\n";
+  return 1;
 }
 
 absl::StatusOr<std::unique_ptr<topo::Server>> OpenTopologyWithRetry(

@@ -36,6 +36,10 @@ class StopSignals {
   std::thread waiter_;
 };
 
+// Reports a failed start or run: one "error: ..." line on stderr (and the
+// log), folded onto one line. Returns the exit code, 1.
+int FailDaemon(const absl::Status& status);
+
 // Opens the topology at address (creating the default sqlite file and its
 // folder when create_if_missing), retrying an unreachable server until
 // deadline or until stop is notified. Errors: OpenConn's; Cancelled when

@@ -21,16 +21,6 @@
 namespace shale::cmd {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::string msg(status.message());
-  for (char& c : msg) {
-    if (c == '\n') c = ' ';
-  }
-  spdlog::error("{}", msg);
-  std::cerr << "error: " << msg << "\n";
-  return 1;
-}
-
 std::string DefaultDataDir(const std::string& alias) {
   const char* home = std::getenv("HOME");
   return absl::StrCat(home != nullptr ? home : ".", "/.shale/tablets/", alias);
@@ -115,7 +105,7 @@ void AddTabletCommand(CLI::App& app, TabletFlags* f) {
 
 int RunTablet(const TabletFlags& f) {
   absl::StatusOr<topo::TabletAlias> alias = topo::TabletAlias::Parse(f.alias);
-  if (!alias.ok()) return Fail(alias.status());
+  if (!alias.ok()) return FailDaemon(alias.status());
   SetUpLogging(alias->ToString());
 
   tablet::TabletServerOptions o;
@@ -125,7 +115,7 @@ int RunTablet(const TabletFlags& f) {
   o.db_name = f.db_name;
   if (!f.init_type.empty()) {
     absl::StatusOr<topodata::TabletType> type = ctl::ParseTabletType(f.init_type);
-    if (!type.ok()) return Fail(type.status());
+    if (!type.ok()) return FailDaemon(type.status());
     o.init_type = *type;
   }
   o.data_dir = f.data_dir.empty() ? DefaultDataDir(alias->ToString()) : f.data_dir;
@@ -152,14 +142,14 @@ int RunTablet(const TabletFlags& f) {
   const absl::Time deadline = absl::Now() + o.topo_wait;
   absl::StatusOr<std::unique_ptr<topo::Server>> ts_or =
       OpenTopologyWithRetry(f.topo, f.topo == DefaultTopoAddress(), deadline, stop);
-  if (!ts_or.ok()) return stop.HasBeenNotified() ? 0 : Fail(ts_or.status());
+  if (!ts_or.ok()) return stop.HasBeenNotified() ? 0 : FailDaemon(ts_or.status());
   topo::Server& ts = **ts_or;
   o.topo_wait = std::max(absl::ZeroDuration(), deadline - absl::Now());
   absl::StatusOr<std::unique_ptr<tablet::TabletServer>> server =
       tablet::TabletServer::Start(&ts, std::move(o));
   if (!server.ok()) {
     if (stop.HasBeenNotified() && absl::IsCancelled(server.status())) return 0;
-    return Fail(server.status());
+    return FailDaemon(server.status());
   }
   stop.WaitForNotification();
   (*server)->Stop();
