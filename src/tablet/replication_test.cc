@@ -54,6 +54,19 @@ class ReplicationTest : public ::testing::Test {
     return r->result();
   }
 
+  // MigratePrimary on `from`, handing over to `to` with `term`.
+  static absl::StatusOr<MigratePrimaryResponse> Migrate(TabletServer& from, TabletServer& to,
+                                                        int64_t term, int64_t grace_ms = 0,
+                                                        int64_t timeout_ms = 0) {
+    auto cl = Client(from);
+    MigratePrimaryRequest req;
+    *req.mutable_candidate() = to.state().Snapshot().record.alias();
+    req.set_new_term(term);
+    req.set_grace_ms(grace_ms);
+    req.set_timeout_ms(timeout_ms);
+    return cl->Call(cl->manager(), &TabletManager::Stub::MigratePrimary, req);
+  }
+
   // Every user table's rows, ordered, as one string (a checksum stand-in).
   static std::string Content(TabletServer& t) {
     auto tables = t.engine().ExecuteInternal(
@@ -203,11 +216,7 @@ TEST_F(ReplicationTest, PlannedMigrationUnderWritersLosesNothing) {
     });
   }
   auto migrate = [&](TabletServer& from, TabletServer& to, int64_t term) {
-    auto cl = Client(from);
-    MigratePrimaryRequest req;
-    *req.mutable_candidate() = to.state().Snapshot().record.alias();
-    req.set_new_term(term);
-    auto resp = cl->Call(cl->manager(), &TabletManager::Stub::MigratePrimary, req);
+    auto resp = Migrate(from, to, term);
     ASSERT_TRUE(resp.ok()) << resp.status();
   };
   const int64_t t0 = a->state().Snapshot().record.primary_term();
@@ -403,11 +412,7 @@ TEST_F(ReplicationTest, OpenTransactionsAreRolledBackWith40001AfterTheGrace) {
   ins.set_transaction_id(txn->transaction_id());
   ASSERT_TRUE(ca->Call(ca->query(), &Query::Stub::Execute, ins).ok());
 
-  MigratePrimaryRequest req;
-  *req.mutable_candidate() = b->state().Snapshot().record.alias();
-  req.set_new_term(a->state().Snapshot().record.primary_term() + 1);
-  req.set_grace_ms(100);
-  auto resp = ca->Call(ca->manager(), &TabletManager::Stub::MigratePrimary, req);
+  auto resp = Migrate(*a, *b, a->state().Snapshot().record.primary_term() + 1, /*grace_ms=*/100);
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->rolled_back(), 1);
   CommitRequest commit;
@@ -444,12 +449,7 @@ TEST_F(ReplicationTest, RoundRobinMigrationsStayFast) {
                                                absl::Now() + absl::Milliseconds(20));
     }
     ASSERT_EQ(next->replication().current_source().uid(), want);
-    auto cl = Client(*primary);
-    MigratePrimaryRequest req;
-    *req.mutable_candidate() = next->state().Snapshot().record.alias();
-    req.set_new_term(++term);
-    req.set_timeout_ms(5000);
-    auto resp = cl->Call(cl->manager(), &TabletManager::Stub::MigratePrimary, req);
+    auto resp = Migrate(*primary, *next, ++term, /*grace_ms=*/0, /*timeout_ms=*/5000);
     ASSERT_TRUE(resp.ok()) << resp.status();
     EXPECT_EQ(next->state().type(), topodata::PRIMARY);
     primary = next;
