@@ -113,23 +113,6 @@ Mapping MapCode(int rc, absl::string_view message) {
 
 }  // namespace
 
-absl::Status SqlError(absl::StatusCode code, absl::string_view sqlstate,
-                      absl::string_view message) {
-  return WithSqlState(absl::Status(code, message), sqlstate);
-}
-
-absl::Status WithSqlState(absl::Status status, absl::string_view sqlstate) {
-  if (!status.ok()) status.SetPayload(kSqlStateTypeUrl, absl::Cord(sqlstate));
-  return status;
-}
-
-std::string SqlState(const absl::Status& status) {
-  if (status.ok()) return "00000";
-  auto payload = status.GetPayload(kSqlStateTypeUrl);
-  if (!payload.has_value()) return std::string(sqlstate::kInternalError);
-  return std::string(*payload);
-}
-
 absl::Status SqliteCodeToStatus(int rc, absl::string_view message) {
   Mapping m = MapCode(rc, message);
   std::string one_line = absl::StrReplaceAll(message, {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
