@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "tablet/engine/sqlite_errors.h"
 #include "tablet/client/grpc_status.h"
+#include "tablet/engine/sqlite_errors.h"
 #include "tablet/query_result.h"
 #include "tablet/services.h"
 
@@ -31,10 +31,9 @@ std::shared_ptr<TabletClient> TunnelFor(TabletContext* ctx, const Target& target
     return nullptr;
   }
   const bool moved = IsMoved(local);
-  const bool not_primary =
-      absl::IsFailedPrecondition(local) &&
-      (engine::SqlState(local) == engine::sqlstate::kReadOnlyTransaction ||
-       absl::StartsWith(local.message(), "wrong target"));
+  const bool not_primary = absl::IsFailedPrecondition(local) &&
+                           (engine::SqlState(local) == engine::sqlstate::kReadOnlyTransaction ||
+                            absl::StartsWith(local.message(), "wrong target"));
   if (!moved && !not_primary) return nullptr;
   if (ctx->state->type() == topodata::PRIMARY) return nullptr;
   std::shared_ptr<TabletClient> tunnel = ctx->leadership->tunnel();
@@ -103,11 +102,11 @@ absl::Status CheckTarget(const StateManager& state, const Target& target) {
   const topodata::Tablet& r = s.record;
   if (target.keyspace() != r.keyspace() || target.shard() != r.shard() ||
       target.tablet_type() != r.type()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "wrong target: the call is for ",
-        TargetString(target.keyspace(), target.shard(), target.tablet_type()), " but tablet ",
-        topo::TabletAlias::FromProto(r.alias()).ToString(), " is ",
-        TargetString(r.keyspace(), r.shard(), r.type())));
+    return absl::FailedPreconditionError(
+        absl::StrCat("wrong target: the call is for ",
+                     TargetString(target.keyspace(), target.shard(), target.tablet_type()),
+                     " but tablet ", topo::TabletAlias::FromProto(r.alias()).ToString(), " is ",
+                     TargetString(r.keyspace(), r.shard(), r.type())));
   }
   if (!s.serving) {
     return absl::FailedPreconditionError(
@@ -117,8 +116,8 @@ absl::Status CheckTarget(const StateManager& state, const Target& target) {
   return absl::OkStatus();
 }
 
-grpc::Status RunQueryCall(TabletContext* ctx, QueryKind kind, bool admit,
-                          absl::FunctionRef<absl::Status()> fn) {
+absl::Status RunQuery(TabletContext* ctx, QueryKind kind, bool admit,
+                      absl::FunctionRef<absl::Status()> fn) {
   const absl::Time start = absl::Now();
   absl::Status s = ctx->CheckReady();
   if (s.ok()) {
@@ -130,35 +129,43 @@ grpc::Status RunQueryCall(TabletContext* ctx, QueryKind kind, bool admit,
     }
   }
   if (ctx->stats != nullptr) ctx->stats->Record(kind, absl::Now() - start, s.code());
-  return ToGrpcStatus(s);
+  return s;
+}
+
+grpc::Status RunQueryCall(TabletContext* ctx, QueryKind kind, bool admit,
+                          absl::FunctionRef<absl::Status()> fn) {
+  return ToGrpcStatus(RunQuery(ctx, kind, admit, fn));
+}
+
+absl::Status ExecuteCall(TabletContext* ctx, const ExecuteRequest& request,
+                         ExecuteResponse* response) {
+  if (IsForwardedTxn(ctx, request.transaction_id())) {
+    std::shared_ptr<TabletClient> tunnel = ctx->leadership->tunnel();
+    if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Execute, request, response);
+  }
+  absl::Status local = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckTarget(*ctx->state, request.target()));
+    ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request.binds()));
+    absl::StatusOr<engine::ResultSet> rs =
+        request.transaction_id() != 0
+            ? ctx->engine->Execute(engine::TxnId(request.transaction_id()), request.sql(), binds)
+            : ctx->engine->Execute(request.sql(), binds);
+    RETURN_IF_ERROR(rs.status());
+    *response->mutable_result() = ToProtoResult(*rs);
+    return absl::OkStatus();
+  }();
+  if (request.transaction_id() == 0) {
+    if (auto tunnel = TunnelFor(ctx, request.target(), local)) {
+      return Forward(*tunnel, &Query::Stub::Execute, request, response);
+    }
+  }
+  return local;
 }
 
 grpc::Status QueryService::Execute(grpc::ServerContext*, const ExecuteRequest* request,
                                    ExecuteResponse* response) {
-  return RunQueryCall(ctx_, QueryKind::kExecute, true, [&]() -> absl::Status {
-    if (IsForwardedTxn(ctx_, request->transaction_id())) {
-      std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
-      if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Execute, *request, response);
-    }
-    absl::Status local = [&]() -> absl::Status {
-      RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
-      ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request->binds()));
-      absl::StatusOr<engine::ResultSet> rs =
-          request->transaction_id() != 0
-              ? ctx_->engine->Execute(engine::TxnId(request->transaction_id()), request->sql(),
-                                      binds)
-              : ctx_->engine->Execute(request->sql(), binds);
-      RETURN_IF_ERROR(rs.status());
-      *response->mutable_result() = ToProtoResult(*rs);
-      return absl::OkStatus();
-    }();
-    if (request->transaction_id() == 0) {
-      if (auto tunnel = TunnelFor(ctx_, request->target(), local)) {
-        return Forward(*tunnel, &Query::Stub::Execute, *request, response);
-      }
-    }
-    return local;
-  });
+  return RunQueryCall(ctx_, QueryKind::kExecute, true,
+                      [&] { return ExecuteCall(ctx_, *request, response); });
 }
 
 grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
@@ -170,9 +177,8 @@ grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
       if (tunnel != nullptr) return ForwardStream(*tunnel, *request, writer);
     }
     if (absl::Status target = CheckTarget(*ctx_->state, request->target()); !target.ok()) {
-      auto tunnel = request->transaction_id() == 0
-                        ? TunnelFor(ctx_, request->target(), target)
-                        : nullptr;
+      auto tunnel =
+          request->transaction_id() == 0 ? TunnelFor(ctx_, request->target(), target) : nullptr;
       if (tunnel != nullptr) return ForwardStream(*tunnel, *request, writer);
       return target;
     }
@@ -206,8 +212,8 @@ grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
     };
     absl::StatusOr<engine::ResultSet> rs =
         request->transaction_id() != 0
-            ? ctx_->engine->ExecuteStream(engine::TxnId(request->transaction_id()),
-                                          request->sql(), binds, on_row)
+            ? ctx_->engine->ExecuteStream(engine::TxnId(request->transaction_id()), request->sql(),
+                                          binds, on_row)
             : ctx_->engine->ExecuteStream(request->sql(), binds, on_row);
     if (!rs.ok() && !fields_sent && request->transaction_id() == 0) {
       if (auto tunnel = TunnelFor(ctx_, request->target(), rs.status())) {
@@ -222,51 +228,62 @@ grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
   });
 }
 
+absl::Status BeginCall(TabletContext* ctx, const BeginRequest& request, BeginResponse* response) {
+  absl::Status local = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckTarget(*ctx->state, request.target()));
+    ASSIGN_OR_RETURN(engine::TxnId id,
+                     ctx->engine->Begin(request.read_only() ? engine::TxnMode::kReadOnly
+                                                            : engine::TxnMode::kReadWrite));
+    response->set_transaction_id(id.value());
+    return absl::OkStatus();
+  }();
+  if (auto tunnel = TunnelFor(ctx, request.target(), local)) {
+    RETURN_IF_ERROR(Forward(*tunnel, &Query::Stub::Begin, request, response));
+    absl::MutexLock lock(&ctx->forwarded_mu);
+    ctx->forwarded_txns.insert(response->transaction_id());
+    return absl::OkStatus();
+  }
+  return local;
+}
+
+absl::Status CommitCall(TabletContext* ctx, const CommitRequest& request,
+                        CommitResponse* response) {
+  if (IsForwardedTxn(ctx, request.transaction_id())) {
+    ForgetForwardedTxn(ctx, request.transaction_id());
+    std::shared_ptr<TabletClient> tunnel = ctx->leadership->tunnel();
+    if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Commit, request, response);
+  }
+  RETURN_IF_ERROR(CheckTarget(*ctx->state, EndTarget(*ctx->state, request.target())));
+  return ctx->engine->Commit(engine::TxnId(request.transaction_id()));
+}
+
+absl::Status RollbackCall(TabletContext* ctx, const RollbackRequest& request,
+                          RollbackResponse* response) {
+  if (IsForwardedTxn(ctx, request.transaction_id())) {
+    ForgetForwardedTxn(ctx, request.transaction_id());
+    std::shared_ptr<TabletClient> tunnel = ctx->leadership->tunnel();
+    if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Rollback, request, response);
+  }
+  RETURN_IF_ERROR(CheckTarget(*ctx->state, EndTarget(*ctx->state, request.target())));
+  return ctx->engine->Rollback(engine::TxnId(request.transaction_id()));
+}
+
 grpc::Status QueryService::Begin(grpc::ServerContext*, const BeginRequest* request,
                                  BeginResponse* response) {
-  return RunQueryCall(ctx_, QueryKind::kBegin, true, [&]() -> absl::Status {
-    absl::Status local = [&]() -> absl::Status {
-      RETURN_IF_ERROR(CheckTarget(*ctx_->state, request->target()));
-      ASSIGN_OR_RETURN(engine::TxnId id,
-                       ctx_->engine->Begin(request->read_only() ? engine::TxnMode::kReadOnly
-                                                                : engine::TxnMode::kReadWrite));
-      response->set_transaction_id(id.value());
-      return absl::OkStatus();
-    }();
-    if (auto tunnel = TunnelFor(ctx_, request->target(), local)) {
-      RETURN_IF_ERROR(Forward(*tunnel, &Query::Stub::Begin, *request, response));
-      absl::MutexLock lock(&ctx_->forwarded_mu);
-      ctx_->forwarded_txns.insert(response->transaction_id());
-      return absl::OkStatus();
-    }
-    return local;
-  });
+  return RunQueryCall(ctx_, QueryKind::kBegin, true,
+                      [&] { return BeginCall(ctx_, *request, response); });
 }
 
 grpc::Status QueryService::Commit(grpc::ServerContext*, const CommitRequest* request,
                                   CommitResponse* response) {
-  return RunQueryCall(ctx_, QueryKind::kCommit, false, [&]() -> absl::Status {
-    if (IsForwardedTxn(ctx_, request->transaction_id())) {
-      ForgetForwardedTxn(ctx_, request->transaction_id());
-      std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
-      if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Commit, *request, response);
-    }
-    RETURN_IF_ERROR(CheckTarget(*ctx_->state, EndTarget(*ctx_->state, request->target())));
-    return ctx_->engine->Commit(engine::TxnId(request->transaction_id()));
-  });
+  return RunQueryCall(ctx_, QueryKind::kCommit, false,
+                      [&] { return CommitCall(ctx_, *request, response); });
 }
 
 grpc::Status QueryService::Rollback(grpc::ServerContext*, const RollbackRequest* request,
                                     RollbackResponse* response) {
-  return RunQueryCall(ctx_, QueryKind::kRollback, false, [&]() -> absl::Status {
-    if (IsForwardedTxn(ctx_, request->transaction_id())) {
-      ForgetForwardedTxn(ctx_, request->transaction_id());
-      std::shared_ptr<TabletClient> tunnel = ctx_->leadership->tunnel();
-      if (tunnel != nullptr) return Forward(*tunnel, &Query::Stub::Rollback, *request, response);
-    }
-    RETURN_IF_ERROR(CheckTarget(*ctx_->state, EndTarget(*ctx_->state, request->target())));
-    return ctx_->engine->Rollback(engine::TxnId(request->transaction_id()));
-  });
+  return RunQueryCall(ctx_, QueryKind::kRollback, false,
+                      [&] { return RollbackCall(ctx_, *request, response); });
 }
 
 }  // namespace shale::tablet

@@ -3,8 +3,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tablet/engine/sqlite_errors.h"
 #include "tablet/client/tablet_client.h"
+#include "tablet/engine/sqlite_errors.h"
 #include "tablet/tablet_server.h"
 #include "tablet/test_topo.h"
 
@@ -72,7 +72,8 @@ TEST_F(RpcTest, ExecuteWithBindsAndSqlState) {
   auto server = StartTablet(1, topodata::PRIMARY);
   ASSERT_NE(server, nullptr);
   auto c = TabletClient::Connect("127.0.0.1:" + std::to_string(server->grpc_port()));
-  ASSERT_TRUE(Exec(*c, topodata::PRIMARY, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)").ok());
+  ASSERT_TRUE(
+      Exec(*c, topodata::PRIMARY, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)").ok());
   auto ins = Exec(*c, topodata::PRIMARY, "INSERT INTO t VALUES (?1, ?2)", {Int(1), Text("a")});
   ASSERT_TRUE(ins.ok()) << ins.status();
   EXPECT_EQ(ins->rows_affected(), 1);
@@ -115,7 +116,8 @@ TEST_F(RpcTest, TransactionsCommitAndRollback) {
     auto begun = c->Call(c->query(), &Query::Stub::Begin, b);
     ASSERT_TRUE(begun.ok()) << begun.status();
     const int64_t txn = begun->transaction_id();
-    ASSERT_TRUE(Exec(*c, topodata::PRIMARY, "INSERT INTO t VALUES (?)", {Int(commit ? 1 : 2)}, txn).ok());
+    ASSERT_TRUE(
+        Exec(*c, topodata::PRIMARY, "INSERT INTO t VALUES (?)", {Int(commit ? 1 : 2)}, txn).ok());
     if (commit) {
       CommitRequest req;
       *req.mutable_target() = MakeTarget(topodata::PRIMARY);
@@ -242,14 +244,15 @@ TEST_F(RpcTest, NoTopologyReadsInSteadyState) {
 TEST_F(RpcTest, RefreshStateDemotesAStalePrimary) {
   auto server = StartTablet(1, topodata::PRIMARY);
   ASSERT_NE(server, nullptr);
-  ASSERT_TRUE(topo_.ts
-                  .UpdateShardFields("app", "0",
-                                     [](topodata::Shard& s) {
-                                       *s.mutable_primary_alias() = topo::TabletAlias{"zone1", 9}.ToProto();
-                                       s.set_primary_term(s.primary_term() + 1);
-                                       return absl::OkStatus();
-                                     })
-                  .ok());
+  ASSERT_TRUE(
+      topo_.ts
+          .UpdateShardFields("app", "0",
+                             [](topodata::Shard& s) {
+                               *s.mutable_primary_alias() = topo::TabletAlias{"zone1", 9}.ToProto();
+                               s.set_primary_term(s.primary_term() + 1);
+                               return absl::OkStatus();
+                             })
+          .ok());
   auto c = TabletClient::Connect("127.0.0.1:" + std::to_string(server->grpc_port()));
   auto r = c->Call(c->manager(), &TabletManager::Stub::RefreshState, RefreshStateRequest());
   ASSERT_TRUE(r.ok()) << r.status();
@@ -272,7 +275,8 @@ TEST_F(RpcTest, ReadOnlyAndDbaAndPing) {
   EXPECT_TRUE(ro->state().read_only());
   EXPECT_EQ(engine::SqlState(Exec(*c, topodata::PRIMARY, "INSERT INTO t VALUES (1)").status()),
             "25006");
-  ASSERT_TRUE(c->Call(c->manager(), &TabletManager::Stub::SetReadWrite, SetReadWriteRequest()).ok());
+  ASSERT_TRUE(
+      c->Call(c->manager(), &TabletManager::Stub::SetReadWrite, SetReadWriteRequest()).ok());
   EXPECT_TRUE(Exec(*c, topodata::PRIMARY, "INSERT INTO t VALUES (1)").ok());
 }
 
@@ -301,6 +305,78 @@ TEST_F(RpcTest, TopologyOutageDoesNotStopServing) {
   topo_.memory.SetUnavailable(false);
   ASSERT_TRUE(server->publisher().WaitForSync(absl::Seconds(10)));
   EXPECT_EQ(topo_.ts.GetTablet({"zone1", 1})->record.type(), topodata::RDONLY);
+}
+
+}  // namespace
+}  // namespace shale::tablet
+
+namespace shale::tablet {
+namespace {
+
+// One call on a Session stream: write, then read its answer.
+SessionResponse SessionCall(grpc::ClientReaderWriter<SessionRequest, SessionResponse>& stream,
+                            SessionRequest request) {
+  static int64_t next_id = 1;
+  request.set_id(next_id++);
+  SessionResponse response;
+  EXPECT_TRUE(stream.Write(request));
+  EXPECT_TRUE(stream.Read(&response));
+  EXPECT_EQ(response.id(), request.id());
+  return response;
+}
+
+SessionRequest SessionExecute(const Target& target, const std::string& sql, int64_t txn = 0) {
+  SessionRequest r;
+  *r.mutable_execute()->mutable_target() = target;
+  r.mutable_execute()->set_sql(sql);
+  r.mutable_execute()->set_transaction_id(txn);
+  return r;
+}
+
+TEST_F(RpcTest, SessionStreamRunsCallsInOrderAndRollsBackWhatItLeavesOpen) {
+  auto server = StartTablet(1, topodata::PRIMARY);
+  ASSERT_NE(server, nullptr);
+  auto c = TabletClient::Connect("127.0.0.1:" + std::to_string(server->grpc_port()));
+  const Target target = MakeTarget(topodata::PRIMARY);
+  {
+    grpc::ClientContext context;
+    auto stream = c->query().Session(&context);
+    SessionResponse r =
+        SessionCall(*stream, SessionExecute(target, "CREATE TABLE t (id INTEGER PRIMARY KEY)"));
+    EXPECT_EQ(r.error().code(), 0) << r.error().message();
+    r = SessionCall(*stream, SessionExecute(target, "INSERT INTO t VALUES (1), (2)"));
+    EXPECT_EQ(r.execute().result().rows_affected(), 2);
+    // An error is an answer, not the end of the stream.
+    r = SessionCall(*stream, SessionExecute(target, "INSERT INTO t VALUES (1)"));
+    EXPECT_EQ(r.error().sqlstate(), "23505");
+    EXPECT_FALSE(r.has_execute());
+    SessionRequest begin;
+    *begin.mutable_begin()->mutable_target() = target;
+    r = SessionCall(*stream, begin);
+    const int64_t txn = r.begin().transaction_id();
+    ASSERT_NE(txn, 0);
+    r = SessionCall(*stream, SessionExecute(target, "INSERT INTO t VALUES (3)", txn));
+    EXPECT_EQ(r.error().code(), 0) << r.error().message();
+    SessionRequest commit;
+    *commit.mutable_commit()->mutable_target() = target;
+    commit.mutable_commit()->set_transaction_id(txn);
+    r = SessionCall(*stream, commit);
+    EXPECT_EQ(r.error().code(), 0) << r.error().message();
+    // Leave a second transaction open when the stream ends.
+    r = SessionCall(*stream, begin);
+    r = SessionCall(*stream,
+                    SessionExecute(target, "INSERT INTO t VALUES (4)", r.begin().transaction_id()));
+    EXPECT_EQ(r.error().code(), 0) << r.error().message();
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  auto state = c->Call(c->manager(), &TabletManager::Stub::GetState, GetStateRequest());
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state().open_transactions(), 0);
+  auto rows = Exec(*c, topodata::PRIMARY, "SELECT id FROM t ORDER BY id");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->rows_size(), 3);
+  EXPECT_EQ(rows->rows(2).values(0).int64(), 3);
 }
 
 }  // namespace

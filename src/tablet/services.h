@@ -72,6 +72,9 @@ class QueryService final : public Query::Service {
                       CommitResponse* response) override;
   grpc::Status Rollback(grpc::ServerContext* context, const RollbackRequest* request,
                         RollbackResponse* response) override;
+  // rpc_session.cc
+  grpc::Status Session(grpc::ServerContext* context,
+                       grpc::ServerReaderWriter<SessionResponse, SessionRequest>* stream) override;
 
  private:
   TabletContext* const ctx_;
@@ -155,8 +158,22 @@ grpc::Status RunTabletCall(TabletContext* ctx, absl::FunctionRef<absl::Status()>
 
 // Runs one query-path call: checks readiness, takes an admission ticket
 // (unless admit is false: Commit and Rollback free resources and are never
-// turned away), runs fn, records stats, and maps the status for gRPC.
+// turned away), runs fn and records stats. RunQueryCall also maps the status
+// for gRPC.
+absl::Status RunQuery(TabletContext* ctx, QueryKind kind, bool admit,
+                      absl::FunctionRef<absl::Status()> fn);
 grpc::Status RunQueryCall(TabletContext* ctx, QueryKind kind, bool admit,
                           absl::FunctionRef<absl::Status()> fn);
+
+// The query calls themselves (rpc_query.cc), shared by the unary RPCs and the
+// Session stream (rpc_session.cc). Each checks the target, forwards through
+// the tunnel after a migration, and returns the engine's status.
+absl::Status ExecuteCall(TabletContext* ctx, const ExecuteRequest& request,
+                         ExecuteResponse* response);
+absl::Status BeginCall(TabletContext* ctx, const BeginRequest& request, BeginResponse* response);
+absl::Status CommitCall(TabletContext* ctx, const CommitRequest& request,
+                        CommitResponse* response);
+absl::Status RollbackCall(TabletContext* ctx, const RollbackRequest& request,
+                          RollbackResponse* response);
 
 }  // namespace shale::tablet

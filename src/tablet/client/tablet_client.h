@@ -33,7 +33,7 @@ class TabletClient {
                                                                  const topo::TabletAlias& alias);
 
   // Calls one unary RPC with a deadline; the tablet's error comes back with
-  // its code, message and SQLSTATE (engine::SqlState).
+  // its code, message and SQLSTATE (SqlState in base/sqlstate.h).
   template <typename Stub, typename Req, typename Resp>
   absl::StatusOr<Resp> Call(Stub& stub,
                             grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
