@@ -61,6 +61,8 @@ inline constexpr absl::string_view kAdminShutdown = "57P01";         // admin_sh
 inline constexpr absl::string_view kObjectNotInPrerequisiteState = "55000";
 inline constexpr absl::string_view kUndefinedObject = "42704";       // undefined_object
 inline constexpr absl::string_view kStatementCompletionUnknown = "40003";
+inline constexpr absl::string_view kInvalidColumnReference = "42P10";  // invalid_column_reference
+inline constexpr absl::string_view kNumericValueOutOfRange = "22003";  // numeric_value_out_of_range
 }  // namespace sqlstate
 
 // A status with code, message and SQLSTATE payload.

@@ -5,6 +5,7 @@
 #include "CLI/CLI.hpp"
 #include "cmd/ctl_command.h"
 #include "cmd/ctld_command.h"
+#include "cmd/gate_command.h"
 #include "cmd/tablet_command.h"
 
 int main(int argc, char** argv) {
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
   shale::cmd::AddTabletCommand(app, &tablet);
   shale::cmd::CtldFlags ctld;
   shale::cmd::AddCtldCommand(app, &ctld);
+  shale::cmd::GateFlags gate;
+  shale::cmd::AddGateCommand(app, &gate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
   if (ctl.action) return shale::cmd::RunCtl(ctl);
   if (tablet.chosen) return shale::cmd::RunTablet(tablet);
   if (ctld.chosen) return shale::cmd::RunCtld(ctld);
+  if (gate.chosen) return shale::cmd::RunGate(gate);
   std::cerr << "error: no command given (see --help)\n";
   return 2;
 }

@@ -27,11 +27,17 @@ TempDir::~TempDir() {
 absl::StatusOr<CliResult> RunShale(const std::vector<std::string>& args) {
   std::string shale = FindBinary("shale");
   if (shale.empty()) return absl::NotFoundError("shale binary not found; set SHALE_BIN_DIR");
+  std::vector<std::string> argv = {shale};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv);
+}
+
+absl::StatusOr<CliResult> RunProgram(const std::vector<std::string>& program) {
   TempDir dir;
   std::string err_file = dir.path() + "/stderr";
   // sh keeps stderr apart from stdout, which Subprocess reads.
-  std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$@\" 2>\"$ERR_FILE\"", "sh", shale};
-  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$@\" 2>\"$ERR_FILE\"", "sh"};
+  argv.insert(argv.end(), program.begin(), program.end());
   Subprocess p;
   SubprocessOptions options;
   options.env.emplace_back("ERR_FILE", err_file);

@@ -21,6 +21,9 @@ struct CliResult {
 // process could not be run at all.
 absl::StatusOr<CliResult> RunShale(const std::vector<std::string>& args);
 
+// Runs any program (argv[0] looked up in $PATH) the same way.
+absl::StatusOr<CliResult> RunProgram(const std::vector<std::string>& argv);
+
 // Runs `shale ctl --topo TOPO args...`; a failure to run it at all is a test
 // failure (gtest EXPECT) and returns an empty result.
 CliResult RunCtl(const std::string& topo, std::vector<std::string> args);

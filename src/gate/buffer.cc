@@ -1,0 +1,82 @@
+#include "gate/buffer.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/sqlstate.h"
+
+namespace shale::gate {
+
+PrimaryBuffer::PrimaryBuffer(Options options, metrics::MetricsRegistry* registry)
+    : options_(options) {
+  auto* requests = registry->AddCounterFamily(
+      "shale_gate_buffer_requests_total",
+      "Primary requests held while a shard's primary changed, by outcome.", {"result"});
+  released_ = requests->WithLabels({"released"});
+  timed_out_ = requests->WithLabels({"timeout"});
+  overflowed_ = requests->WithLabels({"overflow"});
+  buffered_gauge_ = registry->AddGauge("shale_gate_buffered_requests",
+                                       "Primary requests held in the buffer now.");
+  wait_seconds_ = registry->AddHistogram("shale_gate_buffer_wait_seconds",
+                                         "How long buffered requests were held.",
+                                         metrics::LatencyBuckets());
+}
+
+int PrimaryBuffer::buffered() const {
+  absl::MutexLock lock(&mu_);
+  return buffered_;
+}
+
+void PrimaryBuffer::Notify() {
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+  changed_.SignalAll();
+}
+
+absl::StatusOr<discovery::TabletHealthPtr> PrimaryBuffer::Wait(const std::string& shard_name,
+                                                               absl::Time since,
+                                                               const Probe& probe) {
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = since + options_.window;
+  {
+    absl::MutexLock lock(&mu_);
+    if (buffered_ >= options_.max_buffered) {
+      overflowed_->Inc();
+      return SqlError(absl::StatusCode::kResourceExhausted, sqlstate::kTooManyConnections,
+                      absl::StrCat("the primary of ", shard_name, " is changing and the buffer "
+                                   "already holds ", buffered_, " requests"));
+    }
+    ++buffered_;
+    buffered_gauge_->Set(buffered_);
+  }
+  discovery::TabletHealthPtr found;
+  while (true) {
+    int64_t seen;
+    {
+      absl::MutexLock lock(&mu_);
+      seen = generation_;
+    }
+    found = probe();
+    if (found != nullptr || absl::Now() >= deadline) break;
+    absl::MutexLock lock(&mu_);
+    // Probe again on any health change, and at least every 50 ms (a change
+    // that is not a health event, such as a topology record, also counts).
+    const absl::Time wake = std::min(deadline, absl::Now() + absl::Milliseconds(50));
+    while (generation_ == seen && !changed_.WaitWithDeadline(&mu_, wake)) {
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    --buffered_;
+    buffered_gauge_->Set(buffered_);
+  }
+  wait_seconds_->ObserveDuration(absl::Now() - start);
+  if (found != nullptr) {
+    released_->Inc();
+    return found;
+  }
+  timed_out_->Inc();
+  return SqlError(absl::StatusCode::kUnavailable, sqlstate::kConnectionFailure,
+                  absl::StrCat("no serving primary for ", shard_name, " within the ",
+                               absl::FormatDuration(options_.window), " buffer window"));
+}
+
+}  // namespace shale::gate

@@ -1,0 +1,259 @@
+#include "gate/gate_session.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "base/sqlstate.h"
+#include "base/status_macros.h"
+#include "gate/merge/merge.h"
+#include "gate/planner.h"
+#include "gate/route.h"
+#include "gate/show.h"
+#include "gate/sql/lexer.h"
+#include "gate/sql/parser.h"
+
+namespace shale::gate {
+namespace {
+
+std::string Tag(const Plan& plan, const tablet::QueryResult& data) {
+  if (plan.verb == "SELECT" || plan.verb == "EXPLAIN") {
+    return absl::StrCat("SELECT ", data.rows_size());
+  }
+  if (plan.verb == "INSERT") return absl::StrCat("INSERT 0 ", data.rows_affected());
+  if (plan.verb == "UPDATE" || plan.verb == "DELETE") {
+    return absl::StrCat(plan.verb, " ", data.rows_affected());
+  }
+  return plan.verb;
+}
+
+// Places helper columns of a `SELECT *` scatter once the column count is known.
+merge::MergeSpec ResolveStarColumns(const Plan& plan, const std::vector<tablet::QueryResult>& rs) {
+  merge::MergeSpec spec = *plan.merge;
+  if (plan.star_hidden_columns == 0) return spec;
+  int fields = 0;
+  for (const auto& r : rs) fields = std::max(fields, r.fields_size());
+  const int first_hidden = fields - plan.star_hidden_columns;
+  auto fix = [&](int& col) {
+    if (col >= kStarHiddenBase) col = first_hidden + (col - kStarHiddenBase - plan.select_items);
+  };
+  for (int& c : spec.group_by) fix(c);
+  for (auto& k : spec.order_by) fix(k.column);
+  for (auto& a : spec.aggregates) {
+    fix(a.column);
+    if (a.count_column >= 0) fix(a.count_column);
+  }
+  spec.visible_columns = first_hidden;
+  return spec;
+}
+
+// Combines the results of a statement that ran on several shards without a
+// merge spec (writes, RETURNING): rows concatenated, counts added.
+tablet::QueryResult Concatenate(std::vector<tablet::QueryResult> rs) {
+  tablet::QueryResult out = std::move(rs.front());
+  for (size_t i = 1; i < rs.size(); ++i) {
+    if (out.fields_size() == 0) *out.mutable_fields() = rs[i].fields();
+    for (auto& row : *rs[i].mutable_rows()) *out.add_rows() = std::move(row);
+    out.set_rows_affected(out.rows_affected() + rs[i].rows_affected());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Plan>> GateStatement::PlanFor(
+    const KeyspaceSchema& schema, const SessionTarget& target) const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (cached_.plan != nullptr && cached_.srv == &schema.srv() &&
+        cached_.vschema == &schema.vschema()) {
+      return cached_.plan;
+    }
+  }
+  ASSIGN_OR_RETURN(Plan plan, PlanStatement(parsed_, schema, target));
+  auto shared = std::make_shared<const Plan>(std::move(plan));
+  absl::MutexLock lock(&mu_);
+  cached_ = {&schema.srv(), &schema.vschema(), shared};
+  return shared;
+}
+
+GateSession::GateSession(GateContext* ctx, SessionTarget target, std::string user)
+    : ctx_(ctx), target_(target), user_(std::move(user)), executor_(ctx, target) {}
+
+GateSession::~GateSession() = default;
+
+absl::StatusOr<std::vector<std::shared_ptr<const pgwire::Statement>>> GateSession::PrepareSimple(
+    absl::string_view query) {
+  ASSIGN_OR_RETURN(std::vector<absl::string_view> parts, sql::SplitStatements(query));
+  std::vector<std::shared_ptr<const pgwire::Statement>> out;
+  out.reserve(parts.size());
+  for (absl::string_view part : parts) {
+    ASSIGN_OR_RETURN(sql::Statement parsed, sql::Parse(part));
+    if (parsed.kind == sql::StatementKind::kEmpty) continue;
+    out.push_back(std::make_shared<GateStatement>(std::move(parsed)));
+  }
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const pgwire::Statement>> GateSession::Prepare(
+    absl::string_view query, absl::Span<const uint32_t>) {
+  ASSIGN_OR_RETURN(sql::Statement parsed, sql::Parse(query));
+  if (parsed.kind == sql::StatementKind::kEmpty) return nullptr;
+  return std::make_shared<GateStatement>(std::move(parsed));
+}
+
+absl::StatusOr<pgwire::Result> GateSession::ExecuteText(absl::string_view sql,
+                                                        absl::Span<const tablet::Value> params) {
+  ASSIGN_OR_RETURN(sql::Statement parsed, sql::Parse(sql));
+  GateStatement stmt(std::move(parsed));
+  return Run(stmt, params);
+}
+
+absl::StatusOr<pgwire::Result> GateSession::Execute(const pgwire::Statement& stmt,
+                                                    absl::Span<const tablet::Value> params) {
+  return Run(static_cast<const GateStatement&>(stmt), params);
+}
+
+pgwire::TxnStatus GateSession::txn_status() const {
+  if (failed_) return pgwire::TxnStatus::kFailed;
+  return executor_.in_transaction() ? pgwire::TxnStatus::kInBlock : pgwire::TxnStatus::kIdle;
+}
+
+absl::Status GateSession::Fail(absl::Status status) {
+  if (executor_.in_transaction()) {
+    executor_.Rollback();
+    failed_ = true;
+  }
+  return status;
+}
+
+absl::StatusOr<pgwire::Result> GateSession::Run(const GateStatement& stmt,
+                                                absl::Span<const tablet::Value> params) {
+  const sql::StatementKind kind = stmt.parsed().kind;
+  if (ctx_->metrics.statements != nullptr) {
+    ctx_->metrics.statements->WithLabels({std::string(sql::StatementKindName(kind))})->Inc();
+  }
+  if (failed_ && kind != sql::StatementKind::kCommit && kind != sql::StatementKind::kRollback) {
+    return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kInFailedTransaction,
+                    "current transaction is aborted, commands ignored until end of "
+                    "transaction block");
+  }
+  absl::StatusOr<KeyspaceSchema> schema = ctx_->schemas->Get(target_.keyspace);
+  if (!schema.ok()) return Fail(schema.status());
+  absl::StatusOr<std::shared_ptr<const Plan>> plan = stmt.PlanFor(*schema, target_);
+  if (!plan.ok()) return Fail(plan.status());
+  if ((*plan)->kind != PlanKind::kQuery) return RunControl(**plan, *schema);
+  absl::StatusOr<pgwire::Result> r = RunQuery(**plan, stmt.parsed(), *schema, params);
+  if (!r.ok()) return Fail(r.status());
+  return r;
+}
+
+absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql::Statement& stmt,
+                                                     const KeyspaceSchema& schema,
+                                                     absl::Span<const tablet::Value> params) {
+  if (params.size() < static_cast<size_t>(stmt.max_param)) {
+    return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kProtocolViolation,
+                    absl::StrCat("the statement has ", stmt.max_param, " parameters but ",
+                                 params.size(), " were given"));
+  }
+  ASSIGN_OR_RETURN(std::vector<ShardQuery> queries, Route(plan, stmt, schema, target_, params));
+  if (queries.size() > 1 && ctx_->metrics.scatters != nullptr) ctx_->metrics.scatters->Inc();
+  ASSIGN_OR_RETURN(std::vector<tablet::QueryResult> results,
+                   executor_.Run(queries, plan.write, params));
+  pgwire::Result out;
+  out.returns_rows = plan.returns_rows;
+  if (results.size() == 1) {
+    out.data = std::move(results.front());
+  } else if (plan.merge.has_value()) {
+    merge::MergeSpec spec = ResolveStarColumns(plan, results);
+    ASSIGN_OR_RETURN(out.data, merge::Merge(std::move(results), spec));
+  } else {
+    out.data = Concatenate(std::move(results));
+  }
+  out.command_tag = Tag(plan, out.data);
+  return out;
+}
+
+absl::StatusOr<pgwire::Result> GateSession::RunControl(const Plan& plan,
+                                                       const KeyspaceSchema& schema) {
+  pgwire::Result out;
+  out.command_tag = plan.verb;
+  switch (plan.kind) {
+    case PlanKind::kBegin:
+      if (!executor_.in_transaction()) executor_.Begin(plan.read_only_txn);
+      return out;
+    case PlanKind::kCommit:
+      if (failed_) {
+        failed_ = false;
+        executor_.Rollback();
+        out.command_tag = "ROLLBACK";
+        return out;
+      }
+      RETURN_IF_ERROR(executor_.Commit());
+      return out;
+    case PlanKind::kRollback:
+      failed_ = false;
+      executor_.Rollback();
+      return out;
+    case PlanKind::kSet:
+      if (plan.value.empty()) {
+        settings_.erase(plan.variable);
+      } else {
+        settings_[plan.variable] = plan.value;
+      }
+      return out;
+    case PlanKind::kShow:
+      return Show(plan);
+    case PlanKind::kCopyIn: {
+      ASSIGN_OR_RETURN(copy_, CopySession::Start(ctx_, &executor_, schema, target_, plan));
+      out.copy_in = copy_->copy_in();
+      return out;
+    }
+    case PlanKind::kEmpty:
+    case PlanKind::kQuery:
+      break;
+  }
+  return out;
+}
+
+absl::StatusOr<pgwire::Result> GateSession::Show(const Plan& plan) {
+  pgwire::Result out;
+  out.returns_rows = true;
+  out.command_tag = "SHOW";
+  ASSIGN_OR_RETURN(out.data, ShowResult(*ctx_, plan.variable, settings_));
+  return out;
+}
+
+absl::Status GateSession::CopyData(absl::string_view chunk) {
+  if (copy_ == nullptr) {
+    return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kProtocolViolation,
+                    "CopyData outside COPY FROM STDIN");
+  }
+  absl::Status s = copy_->Data(chunk);
+  if (!s.ok()) {
+    copy_->Abort();
+    copy_.reset();
+    return Fail(s);
+  }
+  return s;
+}
+
+absl::StatusOr<std::string> GateSession::CopyDone() {
+  if (copy_ == nullptr) {
+    return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kProtocolViolation,
+                    "CopyDone outside COPY FROM STDIN");
+  }
+  std::unique_ptr<CopySession> copy = std::move(copy_);
+  absl::StatusOr<int64_t> rows = copy->Done();
+  if (!rows.ok()) {
+    copy->Abort();
+    return Fail(rows.status());
+  }
+  return absl::StrCat("COPY ", *rows);
+}
+
+void GateSession::CopyFail(absl::string_view) {
+  if (copy_ == nullptr) return;
+  copy_->Abort();
+  copy_.reset();
+}
+
+}  // namespace shale::gate

@@ -1,0 +1,115 @@
+#include "gate/keyspace_schema.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/sqlstate.h"
+#include "key/vindex.h"
+
+namespace shale::gate {
+
+KeyspaceSchema::KeyspaceSchema(std::string keyspace,
+                               std::shared_ptr<const topodata::SrvKeyspace> srv,
+                               std::shared_ptr<const topodata::VSchema> vschema)
+    : keyspace_(std::move(keyspace)), srv_(std::move(srv)), vschema_(std::move(vschema)) {}
+
+absl::StatusOr<TableRouting> KeyspaceSchema::Table(absl::string_view table) const {
+  TableRouting r;
+  auto it = vschema_->tables().find(std::string(table));
+  if (it != vschema_->tables().end()) {
+    r.table_id = it->second.table_id();
+    if (it->second.type() == topodata::VSchema::REFERENCE) {
+      r.kind = TableRouting::Kind::kReference;
+      return r;
+    }
+    if (it->second.column_vindexes_size() > 0) {
+      r.column = absl::AsciiStrToLower(it->second.column_vindexes(0).column());
+      return r;
+    }
+  }
+  if (!srv_->sharding_column_name().empty()) {
+    r.column = absl::AsciiStrToLower(srv_->sharding_column_name());
+    return r;
+  }
+  absl::StatusOr<std::vector<ShardRef>> shards = Shards(topodata::PRIMARY);
+  if (shards.ok() && shards->size() == 1 && shards->front().range.IsFull()) {
+    r.kind = TableRouting::Kind::kUnsharded;
+    return r;
+  }
+  return SqlError(absl::StatusCode::kNotFound, sqlstate::kUndefinedObject,
+                  absl::StrCat("table ", table, " of keyspace ", keyspace_,
+                               " has no sharding column: the keyspace has none "
+                               "(CreateKeyspace --sharding-column) and the VSchema does not "
+                               "list the table"));
+}
+
+absl::StatusOr<std::vector<ShardRef>> KeyspaceSchema::Shards(topodata::TabletType type) const {
+  for (const auto& p : srv_->partitions()) {
+    if (p.served_type() != type) continue;
+    std::vector<ShardRef> out;
+    out.reserve(p.shard_references_size());
+    for (const auto& ref : p.shard_references()) {
+      out.push_back({ref.name(), key::KeyRange::FromProto(ref.key_range())});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const ShardRef& a, const ShardRef& b) { return a.range.start() < b.range.start(); });
+    return out;
+  }
+  return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kObjectNotInPrerequisiteState,
+                  absl::StrCat("keyspace ", keyspace_, " serves no ",
+                               absl::AsciiStrToLower(topodata::TabletType_Name(type)),
+                               " tablets in this cell (no SrvKeyspace partition)"));
+}
+
+absl::StatusOr<key::KeyspaceId> KeyspaceSchema::KeyspaceIdOf(const tablet::Value& value) const {
+  const topodata::KeyspaceIdType type = srv_->sharding_column_type();
+  auto bad = [&](absl::string_view what) {
+    return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kInvalidParameterValue,
+                    absl::StrCat("sharding value of keyspace ", keyspace_, ": ", what));
+  };
+  switch (value.kind_case()) {
+    case tablet::Value::kInt64:
+      if (type == topodata::BYTES) return key::HashBytes(absl::StrCat(value.int64()));
+      return key::HashInt64(value.int64());
+    case tablet::Value::kText: {
+      if (type == topodata::BYTES) return key::HashBytes(value.text());
+      int64_t v;
+      if (absl::SimpleAtoi(value.text(), &v)) return key::HashInt64(v);
+      if (type == topodata::UINT64) {
+        return bad(absl::StrCat("\"", value.text(), "\" is not an integer"));
+      }
+      return key::HashBytes(value.text());
+    }
+    case tablet::Value::kBlob:
+      if (type == topodata::UINT64) return bad("a blob is not an integer");
+      return key::HashBytes(value.blob());
+    case tablet::Value::kFloat64: {
+      double d = value.float64();
+      if (d == static_cast<double>(static_cast<int64_t>(d)) && type != topodata::BYTES) {
+        return key::HashInt64(static_cast<int64_t>(d));
+      }
+      return bad(absl::StrCat(d, " is not an integer"));
+    }
+    case tablet::Value::kNull:
+    case tablet::Value::KIND_NOT_SET:
+      break;
+  }
+  return bad("NULL has no shard");
+}
+
+absl::StatusOr<std::string> KeyspaceSchema::ShardFor(key::KeyspaceId id,
+                                                     topodata::TabletType type) const {
+  for (const auto& p : srv_->partitions()) {
+    if (p.served_type() != type) continue;
+    for (const auto& ref : p.shard_references()) {
+      if (key::KeyRange::FromProto(ref.key_range()).Contains(id)) return ref.name();
+    }
+  }
+  return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kObjectNotInPrerequisiteState,
+                  absl::StrCat("no shard of keyspace ", keyspace_, " covers keyspace id ",
+                               absl::Hex(id.value, absl::kZeroPad16)));
+}
+
+}  // namespace shale::gate

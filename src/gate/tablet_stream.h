@@ -1,0 +1,99 @@
+#pragma once
+
+// The gateway's connections to tablets for queries (DESIGN §5: the query path
+// is the hot path). A TabletStream is one long-lived Query.Session stream; a
+// StreamPool keeps idle streams per tablet so a statement borrows one instead
+// of setting up a call.
+//
+// TabletStream: owned by whoever borrowed it from the pool; used by one thread
+// at a time, except Cancel(), which any thread may call. StreamPool: owned by
+// the Gateway; thread-safe.
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/sync_stream.h"
+#include "tablet/client/tablet_client.h"
+#include "tablet_data.pb.h"
+
+namespace shale::gate {
+
+class TabletStream {
+ public:
+  // key names the tablet (alias and address) for the pool.
+  TabletStream(std::shared_ptr<tablet::TabletClient> conn, std::string key);
+  ~TabletStream();
+  TabletStream(const TabletStream&) = delete;
+  TabletStream& operator=(const TabletStream&) = delete;
+
+  // Sends one request (its id is set here). Unavailable when the stream is
+  // broken; the request then did not reach the tablet.
+  absl::Status Send(tablet::SessionRequest& request);
+  // Waits for the answer to the last request sent. The pointer stays valid
+  // until the next Receive. Unavailable when the stream broke after the
+  // request was sent: its outcome is unknown (see outcome_unknown()).
+  absl::StatusOr<const tablet::SessionResponse*> Receive();
+  // Send then Receive, with the answer's own error (if any) as the status.
+  absl::StatusOr<const tablet::SessionResponse*> Call(tablet::SessionRequest& request);
+
+  // True once the stream failed; it must not be returned to the pool.
+  bool broken() const { return broken_; }
+  // True when the last failure happened after a request was written, so
+  // the tablet may have run it.
+  bool outcome_unknown() const { return outcome_unknown_; }
+  // True when the stream has answered at least once (it really connected).
+  bool used() const { return used_; }
+  const std::string& key() const { return key_; }
+
+  // Ends the stream from another thread; a blocked Receive returns Cancelled.
+  void Cancel() { context_.TryCancel(); }
+
+ private:
+  absl::Status Broken(bool after_send);
+
+  const std::shared_ptr<tablet::TabletClient> conn_;
+  const std::string key_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<tablet::SessionRequest, tablet::SessionResponse>>
+      stream_;
+  tablet::SessionResponse response_;
+  int64_t next_id_ = 1;
+  bool broken_ = false;
+  bool outcome_unknown_ = false;
+  bool used_ = false;
+  bool awaiting_ = false;
+};
+
+class StreamPool {
+ public:
+  explicit StreamPool(int max_idle_per_tablet = 64) : max_idle_(max_idle_per_tablet) {}
+  ~StreamPool();
+
+  // An idle stream to the tablet, or a new one.
+  std::unique_ptr<TabletStream> Acquire(const std::shared_ptr<tablet::TabletClient>& conn,
+                                        const std::string& key);
+  // Returns a stream for reuse; a broken one (or one over the idle limit) is closed.
+  void Release(std::unique_ptr<TabletStream> stream);
+  // Closes the idle streams of one tablet (it went away or changed address).
+  void Drop(const std::string& key);
+
+  int64_t opened() const;
+  int64_t idle() const;
+
+ private:
+  const int max_idle_;
+  mutable absl::Mutex mu_;
+  // mu_ protects the following.
+  absl::flat_hash_map<std::string, std::deque<std::unique_ptr<TabletStream>>> idle_
+      ABSL_GUARDED_BY(mu_);
+  int64_t opened_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace shale::gate
