@@ -1,0 +1,1 @@
+SELECT X'0aff', a[1], '{1,2}'::int[] FROM t WHERE b = ANY($1)

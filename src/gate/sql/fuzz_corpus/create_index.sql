@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX IF NOT EXISTS i ON s.t USING btree (a, lower(b)) WHERE a > 0

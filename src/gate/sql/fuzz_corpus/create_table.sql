@@ -1,0 +1,1 @@
+CREATE TEMP TABLE IF NOT EXISTS s.users (id bigint PRIMARY KEY, "Name" varchar(20) NOT NULL DEFAULT 'x', price numeric(10, 2) CHECK (price > 0), created timestamp with time zone, data, CONSTRAINT u UNIQUE ("Name"), PRIMARY KEY (id, "Name" DESC)) WITHOUT ROWID;

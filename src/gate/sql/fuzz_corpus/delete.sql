@@ -1,0 +1,1 @@
+DELETE FROM ONLY t x USING u WHERE x.id = u.id RETURNING *

@@ -1,0 +1,1 @@
+INSERT INTO t (id, name) VALUES (1, 'a'), ($1, 'b''c'), (3, lower('D')) ON CONFLICT (id) DO UPDATE SET name = excluded.name RETURNING id;

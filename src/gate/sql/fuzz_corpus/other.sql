@@ -1,0 +1,1 @@
+PRAGMA journal_mode = WAL; VACUUM; DISCARD ALL; LISTEN chan; DO $$ BEGIN NULL; END $$;

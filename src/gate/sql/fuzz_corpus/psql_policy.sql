@@ -1,0 +1,1 @@
+SELECT CASE WHEN pol.polroles = '{0}' THEN NULL ELSE pg_catalog.array_to_string(array(select rolname from pg_catalog.pg_roles where oid = any (pol.polroles) order by 1),',') END, c.reloftype::pg_catalog.regtype::pg_catalog.text FROM pg_catalog.pg_policy pol

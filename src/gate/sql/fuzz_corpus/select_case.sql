@@ -1,0 +1,1 @@
+SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' ELSE NULL END, CASE WHEN a THEN 1 END FROM t

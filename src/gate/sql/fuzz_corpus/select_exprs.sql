@@ -1,0 +1,1 @@
+SELECT 1 + 2 * 3 ^ 4, -a::int, a BETWEEN 1 AND 2, a NOT IN (1, $2), b LIKE 'x%' ESCAPE '!', c IS NOT DISTINCT FROM d, e ISNULL, f NOT NULL, x ->> 'k', ts AT TIME ZONE 'UTC', CAST(g AS varchar(10)), date '2024-01-31', ARRAY[[1], [2]], h[1:2], (i, j), ROW(1), EXISTS (SELECT 1)

@@ -1,0 +1,1 @@
+SELECT count(*) FILTER (WHERE a > 1), sum(x) OVER (PARTITION BY y ORDER BY z), rank() OVER w, string_agg(a, ',' ORDER BY a), extract(year FROM ts), substring(a FROM 1 FOR 2), position('a' IN b), trim(BOTH ' ' FROM a), f(x => 1), CURRENT_TIMESTAMP, current_timestamp(3) FROM t WINDOW w AS (ORDER BY a)

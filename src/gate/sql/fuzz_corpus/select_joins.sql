@@ -1,0 +1,1 @@
+SELECT * FROM ks.a AS x LEFT JOIN (SELECT id FROM b) AS y ON x.id = y.id, generate_series(1, 3) g, c INDEXED BY ci NATURAL JOIN d CROSS JOIN e FULL OUTER JOIN f USING (id)

@@ -1,0 +1,1 @@
+SET TIME ZONE 'UTC'; SET LOCAL x.y = -3; RESET ALL; SHOW transaction_isolation; SHOW TABLETS FROM ks

@@ -1,0 +1,1 @@
+WITH q AS (SELECT 1) UPDATE OR IGNORE t AS x SET a = DEFAULT, (b, c) = (SELECT 1, 2) FROM u WHERE x.id = u.id RETURNING x.a

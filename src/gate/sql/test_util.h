@@ -1,0 +1,22 @@
+#pragma once
+
+// Helpers shared by the gate/sql tests.
+
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "gate/sql/ast.h"
+#include "gate/sql/parser.h"
+#include "gtest/gtest.h"
+
+namespace shale::gate::sql {
+
+// Parse(sql), failing the test (and returning an empty statement) on error.
+inline Statement MustParse(absl::string_view sql) {
+  absl::StatusOr<Statement> st = Parse(sql);
+  EXPECT_TRUE(st.ok()) << sql << ": " << st.status();
+  if (!st.ok()) return Statement{};
+  return std::move(*st);
+}
+
+}  // namespace shale::gate::sql
