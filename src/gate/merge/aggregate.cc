@@ -37,6 +37,7 @@ tablet::Value RealValue(double r) {
 // SQLite's SumCtx fed with per-shard partial sums instead of single values:
 // an integer sum while only integers come in (overflow remembered), a real
 // sum of everything, and whether any non-NULL value or any real was seen.
+// A local of one fold on one thread.
 class PartialSum {
  public:
   absl::Status Add(const tablet::Value& v, int column) {
