@@ -43,23 +43,30 @@ Connection::Connection(const ConnectionContext& context, int fd, std::string pee
       reject_(reject),
       stream_(std::make_unique<MessageStream>(std::make_unique<PlainTransport>(fd))) {}
 
-Connection::~Connection() {
+Connection::~Connection() { CloseSocket(); }
+
+void Connection::CloseSocket() {
   stream_.reset();  // a TLS transport says close_notify first
-  ::close(fd_);
+  absl::MutexLock lock(&mu_);
+  if (socket_open_) ::close(fd_);
+  socket_open_ = false;
 }
 
 void Connection::RequestStop() {
   stopping_ = true;
-  ::shutdown(fd_, SHUT_RD);
   CancelKey key;
   {
     absl::MutexLock lock(&mu_);
+    if (socket_open_) ::shutdown(fd_, SHUT_RD);
     key = key_;
   }
   if (key.pid != 0) context_.cancels->Cancel(key);
 }
 
-void Connection::ForceClose() { ::shutdown(fd_, SHUT_RDWR); }
+void Connection::ForceClose() {
+  absl::MutexLock lock(&mu_);
+  if (socket_open_) ::shutdown(fd_, SHUT_RDWR);
+}
 
 void Connection::SetReceiveTimeout(int seconds) {
   timeval tv{seconds, 0};
@@ -123,6 +130,7 @@ void Connection::Run() {
     SendFatal(status);
     Linger();
   }
+  CloseSocket();  // now: a CancelRequest's client waits for the close
   context_.stats->connections_open.fetch_sub(1);
   done_ = true;
 }

@@ -39,7 +39,7 @@ struct ConnectionContext {
 
 class Connection {
  public:
-  // Takes ownership of the connected socket fd. reject: the server is full,
+  // Takes ownership of the connected socket fd, which Run closes when done. reject: the server is full,
   // answer the startup packet with FATAL 53300.
   Connection(const ConnectionContext& context, int fd, std::string peer, bool reject);
   ~Connection();  // closes the socket
@@ -74,6 +74,8 @@ class Connection {
   // closing does not reset the connection before it read the last message.
   void Linger();
   void SetReceiveTimeout(int seconds);
+  // Ends the transport and closes the socket (once).
+  void CloseSocket();
 
   const ConnectionContext context_;
   const int fd_;
@@ -86,6 +88,7 @@ class Connection {
 
   absl::Mutex mu_;
   CancelKey key_ ABSL_GUARDED_BY(mu_);  // pid 0 while no session is registered
+  bool socket_open_ ABSL_GUARDED_BY(mu_) = true;  // fd_ is not closed yet
 };
 
 }  // namespace shale::gate::pgwire
