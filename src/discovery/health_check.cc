@@ -20,6 +20,7 @@ struct HealthCheck::Entry {
   absl::Time quiet_since;                // the stream's start or its last message
   absl::Time retry_at = absl::InfiniteFuture();  // reconnect time while stream is null
   Backoff backoff;
+  int failed_attempts = 0;  // streams in a row that ended without a message
   bool mismatch = false;  // closed for an alias mismatch until the record changes
 };
 
@@ -77,6 +78,13 @@ void HealthCheck::Stop() {
     mu_.Await(absl::Condition(&done));
   }
   if (thread_.joinable()) thread_.join();
+  std::vector<std::shared_ptr<HealthStream>> dead;
+  std::deque<TabletHealthPtr> notifications;
+  {
+    absl::MutexLock l(&mu_);
+    dead.swap(graveyard_);
+    notifications.swap(notifications_);
+  }
 }
 
 std::shared_ptr<tablet::TabletClient> HealthCheck::Connect(const std::string& address) {
@@ -189,18 +197,19 @@ void HealthCheck::OpenStream(Entry& e, absl::Time now) {
   streams_[id] = e.health->alias;
   ++live_streams_;
   ++stats_.stream_starts;
-  stream_calls_.push_back([stream = e.stream] { stream->Start(); });
+  stream_calls_.push_back({e.stream, /*start=*/true});
   ScheduleTimer(now + options_.health_timeout);
 }
 
 void HealthCheck::CloseStream(Entry& e) {
   if (e.stream == nullptr) return;
   streams_.erase(e.stream->id());
-  stream_calls_.push_back([stream = std::move(e.stream)] { stream->Cancel(); });
+  stream_calls_.push_back({std::move(e.stream), /*start=*/false});
   e.stream = nullptr;
 }
 
 void HealthCheck::StreamDown(Entry& e, const std::string& error, bool retry, absl::Time now) {
+  if (!e.health->stream_up) ++e.failed_attempts;
   if (retry && !stopping_) {
     e.retry_at = now + e.backoff.Next();
     ScheduleTimer(e.retry_at);
@@ -249,6 +258,7 @@ void HealthCheck::ApplyMessage(Entry& e, const tablet::StreamHealthResponse& msg
   ++stats_.health_updates;
   e.quiet_since = now;
   e.backoff.Reset();
+  e.failed_attempts = 0;
   Publish(e, [&msg, now](TabletHealth& h) {
     h.target = {msg.target().keyspace(), msg.target().shard(), msg.target().tablet_type()};
     h.serving = msg.serving();
@@ -265,26 +275,40 @@ void HealthCheck::ApplyMessage(Entry& e, const tablet::StreamHealthResponse& msg
   });
 }
 
-void HealthCheck::OnStreamDone(uint64_t stream_id, const grpc::Status& status) {
+void HealthCheck::OnStreamDone(std::shared_ptr<HealthStream> stream,
+                               const grpc::Status& status) {
   {
     absl::MutexLock l(&mu_);
-    --live_streams_;
+    const uint64_t stream_id = stream->id();
+    graveyard_.push_back(std::move(stream));
     auto it = streams_.find(stream_id);
-    if (it == streams_.end()) return;  // a stream we closed
-    Entry& e = *tablets_.at(it->second);
-    streams_.erase(it);
-    e.stream = nullptr;
-    ++stats_.stream_errors;
-    StreamDown(e, GrpcError(status), /*retry=*/true, absl::Now());
+    if (it != streams_.end()) {  // else a stream we closed
+      Entry& e = *tablets_.at(it->second);
+      streams_.erase(it);
+      e.stream = nullptr;
+      ++stats_.stream_errors;
+      StreamDown(e, GrpcError(status), /*retry=*/true, absl::Now());
+    }
   }
   FlushStreams();
+  // The last touch of this: once the count is 0, Stop may return (a Mutex may
+  // be destroyed by a thread that saw the state its last holder left).
+  absl::MutexLock l(&mu_);
+  --live_streams_;
 }
 
 absl::Time HealthCheck::RunTimers(absl::Time now) {
   absl::Time next = absl::InfiniteFuture();
   for (auto& entry : tablets_) {
     Entry& e = *entry.second;
-    if (e.stream == nullptr && !e.mismatch && e.retry_at <= now) OpenStream(e, now);
+    if (e.stream == nullptr && !e.mismatch && e.retry_at <= now) {
+      if (options_.fresh_connection_after > 0 &&
+          e.failed_attempts >= options_.fresh_connection_after) {
+        e.conn = Connect(e.address);
+        Publish(e, [&e](TabletHealth& h) { h.conn = e.conn; });
+      }
+      OpenStream(e, now);
+    }
     if (e.stream != nullptr && now - e.quiet_since >= options_.health_timeout) {
       CloseStream(e);
       ++stats_.stream_errors;
@@ -302,10 +326,11 @@ absl::Time HealthCheck::RunTimers(absl::Time now) {
 void HealthCheck::Loop() {
   for (;;) {
     std::deque<TabletHealthPtr> notifications;
+    std::vector<std::shared_ptr<HealthStream>> dead;
     {
       absl::MutexLock l(&mu_);
       auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || timers_changed_ || !notifications_.empty();
+        return stopping_ || timers_changed_ || !notifications_.empty() || !graveyard_.empty();
       };
       timers_changed_ = false;
       mu_.AwaitWithDeadline(absl::Condition(&wake), next_timer_);
@@ -313,19 +338,31 @@ void HealthCheck::Loop() {
       const absl::Time now = absl::Now();
       if (now >= next_timer_) next_timer_ = RunTimers(now);
       notifications.swap(notifications_);
+      dead.swap(graveyard_);
     }
+    dead.clear();
     FlushStreams();
     for (const TabletHealthPtr& h : notifications) subscribers_.Notify(h);
   }
 }
 
 void HealthCheck::FlushStreams() {
-  std::vector<std::function<void()>> calls;
+  std::vector<StreamCall> calls;
   {
     absl::MutexLock l(&mu_);
+    if (stream_calls_.empty()) return;
     calls.swap(stream_calls_);
   }
-  for (const auto& call : calls) call();
+  for (const StreamCall& call : calls) {
+    if (call.start) {
+      call.stream->Start();
+    } else {
+      call.stream->Cancel();
+    }
+  }
+  // This may be a gRPC thread: let the HealthCheck's thread drop them.
+  absl::MutexLock l(&mu_);
+  for (StreamCall& call : calls) graveyard_.push_back(std::move(call.stream));
 }
 
 TabletList HealthCheck::GetHealthy(absl::string_view keyspace, absl::string_view shard,

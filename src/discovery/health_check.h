@@ -58,6 +58,11 @@ struct HealthCheckOptions {
   // Reconnect delays after a stream error: doubling from initial up to max.
   absl::Duration retry_initial = absl::Milliseconds(100);
   absl::Duration retry_max = absl::Seconds(5);
+  // After this many attempts in a row that got no message, each further
+  // attempt uses a new connection: a gRPC channel whose tablet was down backs
+  // off its own reconnects up to 2 minutes, which would hide a tablet
+  // restarted on the same port. 0: always the same connection.
+  int fresh_connection_after = 3;
   TabletConnector connect;  // null: tablet::TabletClient::Connect
 };
 
@@ -128,7 +133,7 @@ class HealthCheck : private HealthStreamSink {
 
   // HealthStreamSink, on gRPC threads.
   void OnHealthMessage(uint64_t stream_id, const tablet::StreamHealthResponse& msg) override;
-  void OnStreamDone(uint64_t stream_id, const grpc::Status& status) override;
+  void OnStreamDone(std::shared_ptr<HealthStream> stream, const grpc::Status& status) override;
 
   std::unique_ptr<Entry> NewEntry(const topodata::Tablet& record, std::string address)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -170,7 +175,14 @@ class HealthCheck : private HealthStreamSink {
   std::map<uint64_t, topo::TabletAlias> streams_ ABSL_GUARDED_BY(mu_);  // open stream -> tablet
   uint64_t next_stream_id_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t live_streams_ ABSL_GUARDED_BY(mu_) = 0;  // made, OnStreamDone not yet called
-  std::vector<std::function<void()>> stream_calls_ ABSL_GUARDED_BY(mu_);  // for FlushStreams
+  struct StreamCall {
+    std::shared_ptr<HealthStream> stream;
+    bool start = false;  // else cancel
+  };
+  std::vector<StreamCall> stream_calls_ ABSL_GUARDED_BY(mu_);  // for FlushStreams
+  // Streams done with, destroyed on the HealthCheck's thread (or by Stop),
+  // never on a gRPC thread (see HealthStreamSink::OnStreamDone).
+  std::vector<std::shared_ptr<HealthStream>> graveyard_ ABSL_GUARDED_BY(mu_);
   std::deque<TabletHealthPtr> notifications_ ABSL_GUARDED_BY(mu_);
   absl::Time next_timer_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool timers_changed_ ABSL_GUARDED_BY(mu_) = false;

@@ -118,6 +118,32 @@ TEST_F(HealthCheckTest, RestartedTabletServesAgain) {
   EXPECT_EQ(connections_.load(), server->grpc_port() != port ? 2 : 1);
 }
 
+TEST_F(HealthCheckTest, TabletRestartedOnTheSamePortIsFoundAgain) {
+  auto server = cluster_.StartTablet(1, topodata::REPLICA);
+  ASSERT_NE(server, nullptr);
+  const int port = server->grpc_port();
+  ASSERT_TRUE(hc_->AddTablet(cluster_.Record("zone1", 1)).ok());
+  ASSERT_TRUE(hc_->WaitForTablets("app", "0", topodata::REPLICA, 1, kWait).ok());
+  server.reset();
+  // Several failed attempts: from the third on, each uses a new connection.
+  const int64_t starts = hc_->Stats().stream_starts;
+  ASSERT_TRUE(WaitUntil([&] { return hc_->Stats().stream_starts >= starts + 5; }));
+  EXPECT_GE(connections_.load(), 2);
+  EXPECT_FALSE(Get("zone1", 1)->IsServing());
+
+  tablet::TabletServerOptions o;
+  o.alias = {"zone1", 1};
+  o.hostname = "127.0.0.1";
+  o.grpc_port = port;
+  o.enable_http = false;
+  o.data_dir = cluster_.dir.path() + "/zone1-1";
+  o.health_interval = kHealthInterval;
+  auto restarted = tablet::TabletServer::Start(&cluster_.ts, o);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  ASSERT_TRUE(hc_->WaitForTablets("app", "0", topodata::REPLICA, 1, kWait).ok());
+  EXPECT_EQ(Get("zone1", 1)->conn->address(), "127.0.0.1:" + std::to_string(port));
+}
+
 TEST_F(HealthCheckTest, AliasMismatchStaysUnhealthyUntilTheRecordChanges) {
   auto server = cluster_.StartTablet(1, topodata::REPLICA);
   ASSERT_NE(server, nullptr);

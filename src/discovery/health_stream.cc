@@ -21,9 +21,8 @@ void HealthStream::OnReadDone(bool ok) {
 }
 
 void HealthStream::OnDone(const grpc::Status& status) {
-  sink_->OnStreamDone(id_, status);
-  // Last touch of this object: it may be destroyed right here.
-  std::shared_ptr<HealthStream> last = std::move(self_);
+  // The last touch of this object: once the sink has it, it may be destroyed.
+  sink_->OnStreamDone(std::move(self_), status);
 }
 
 }  // namespace shale::discovery

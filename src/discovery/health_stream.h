@@ -9,8 +9,9 @@
 //
 // Lifecycle: Make(), then Start() exactly once (the sink must see
 // OnStreamDone for every stream it made, so a made stream must be started).
-// Once started, the stream keeps itself alive until the call is over
-// (OnDone), so the sink may drop its shared_ptr at any time. Cancel() may be
+// Once started, the stream keeps itself alive until the call is over, and
+// then hands that reference to the sink (OnStreamDone), so the sink may drop
+// its other shared_ptrs at any time. Cancel() may be
 // called any number of times from any thread, even before Start (the call
 // then ends as soon as it starts) or after the end. The sink is borrowed: it must outlive every stream it was given,
 // i.e. wait for every OnStreamDone before it dies.
@@ -26,15 +27,20 @@
 
 namespace shale::discovery {
 
+class HealthStream;
+
 // Receives what HealthStreams read. Methods run on gRPC threads: they must
 // not block.
 class HealthStreamSink {
  public:
   virtual ~HealthStreamSink() = default;
   virtual void OnHealthMessage(uint64_t stream_id, const tablet::StreamHealthResponse& msg) = 0;
-  // The last call for stream_id; status is OK only when the tablet ended the
-  // stream cleanly.
-  virtual void OnStreamDone(uint64_t stream_id, const grpc::Status& status) = 0;
+  // The last call for stream; status is OK only when the tablet ended the
+  // stream cleanly. The sink receives the stream's reference to itself and
+  // must not drop it on this thread: the stream may hold the last reference
+  // to its channel, and a gRPC channel must not be destroyed from one of its
+  // own callbacks.
+  virtual void OnStreamDone(std::shared_ptr<HealthStream> stream, const grpc::Status& status) = 0;
 };
 
 class HealthStream : public grpc::ClientReadReactor<tablet::StreamHealthResponse>,
