@@ -174,7 +174,7 @@ class HealthCheck : private HealthStreamSink {
   std::map<topo::TabletAlias, std::unique_ptr<Entry>> tablets_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, topo::TabletAlias> streams_ ABSL_GUARDED_BY(mu_);  // open stream -> tablet
   uint64_t next_stream_id_ ABSL_GUARDED_BY(mu_) = 1;
-  int64_t live_streams_ ABSL_GUARDED_BY(mu_) = 0;  // made, OnStreamDone not yet called
+  int64_t live_streams_ ABSL_GUARDED_BY(mu_) = 0;  // made, OnStreamDone not yet returned
   struct StreamCall {
     std::shared_ptr<HealthStream> stream;
     bool start = false;  // else cancel
