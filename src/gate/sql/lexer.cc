@@ -1,5 +1,6 @@
 #include "gate/sql/lexer.h"
 
+#include <array>
 #include <cstdint>
 #include <limits>
 
@@ -9,9 +10,22 @@
 namespace shale::gate::sql {
 namespace {
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+// Character classes, one table lookup each.
+enum : uint8_t { kSpace = 1, kIdentStart = 2, kIdentChar = 4 };
+constexpr std::array<uint8_t, 256> MakeClasses() {
+  std::array<uint8_t, 256> t{};
+  for (int c : {' ', '\t', '\n', '\r', '\f', '\v'}) t[c] = kSpace;
+  for (int c = 0; c < 256; ++c) {
+    const bool start = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+    if (start) t[c] |= kIdentStart | kIdentChar;
+    if ((c >= '0' && c <= '9') || c == '$') t[c] |= kIdentChar;
+  }
+  return t;
 }
+constexpr std::array<uint8_t, 256> kClasses = MakeClasses();
+bool Is(char c, uint8_t cls) { return (kClasses[static_cast<unsigned char>(c)] & cls) != 0; }
+
+bool IsSpace(char c) { return Is(c, kSpace); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 int HexValue(char c) {
@@ -19,11 +33,8 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return c - 'A' + 10;
 }
-bool IsIdentStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
-bool IsIdentChar(char c) { return IsIdentStart(c) || IsDigit(c) || c == '$'; }
+bool IsIdentStart(char c) { return Is(c, kIdentStart); }
+bool IsIdentChar(char c) { return Is(c, kIdentChar); }
 // A dollar-quote tag has no '$' and does not start with a digit.
 bool IsTagChar(char c) { return IsIdentStart(c) || IsDigit(c); }
 
@@ -219,9 +230,10 @@ absl::Status Lexer::LexWord(Token* t) {
   size_t end = pos_ + 1;
   while (end < sql_.size() && IsIdentChar(sql_[end])) ++end;
   Finish(t, TokenKind::kIdentifier, end);
-  t->value.assign(t->text.data(), t->text.size());
-  for (char& ch : t->value) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  t->value.resize(t->text.size());
+  for (size_t i = 0; i < t->text.size(); ++i) {
+    const char ch = t->text[i];
+    t->value[i] = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
   }
   return absl::OkStatus();
 }

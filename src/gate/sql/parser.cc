@@ -17,7 +17,9 @@
 namespace shale::gate::sql {
 namespace internal {
 
-bool IsReserved(absl::string_view word) {
+namespace {
+
+const absl::flat_hash_set<absl::string_view>& ReservedWords() {
   static const auto* const kWords = new absl::flat_hash_set<absl::string_view>{
       // PostgreSQL reserved keywords.
       "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case",
@@ -33,7 +35,27 @@ bool IsReserved(absl::string_view word) {
       "authorization", "binary", "collation", "concurrently", "cross", "current_schema", "freeze",
       "full", "ilike", "inner", "is", "isnull", "join", "left", "like", "natural", "notnull",
       "outer", "overlaps", "right", "similar", "tablesample", "verbose"};
-  return kWords->contains(word);
+  return *kWords;
+}
+
+// A quick filter in front of the hash set: bit (length, first letter) is set
+// when some reserved word has that length and first letter.
+struct ReservedFilter {
+  uint32_t bits[32] = {};
+  ReservedFilter() {
+    for (absl::string_view w : ReservedWords()) bits[w.size()] |= 1u << (w[0] - 'a');
+  }
+  bool MayContain(absl::string_view w) const {
+    return w.size() < 32 && w[0] >= 'a' && w[0] <= 'z' && ((bits[w.size()] >> (w[0] - 'a')) & 1u);
+  }
+};
+
+}  // namespace
+
+bool IsReserved(absl::string_view word) {
+  static const ReservedFilter kFilter;
+  if (word.empty() || !kFilter.MayContain(word)) return false;
+  return ReservedWords().contains(word);
 }
 
 Parser::Parser(absl::string_view sql, std::vector<Token> tokens)

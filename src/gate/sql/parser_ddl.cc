@@ -20,11 +20,14 @@ bool IsColumnConstraintStart(const Token& t) {
          w == "generated" || w == "as";
 }
 
-bool IsTableConstraintStart(const Token& t) {
+bool IsTableConstraintStart(const Token& t, const Token& next) {
   if (t.kind != TokenKind::kIdentifier) return false;
   const std::string& w = t.value;
+  if (w == "exclude") {  // not reserved: also a column name
+    return next.kind == TokenKind::kLParen || next.IsKeyword("using");
+  }
   return w == "constraint" || w == "primary" || w == "unique" || w == "check" || w == "foreign" ||
-         w == "exclude" || w == "like";
+         w == "like";
 }
 
 }  // namespace
@@ -147,7 +150,7 @@ absl::Status Parser::ParseCreateTableColumns(DdlStmt* ddl) {
   if (!At(TokenKind::kRParen)) {
     do {
       const uint32_t elem_begin = Begin();
-      if (IsTableConstraintStart(Cur())) {
+      if (IsTableConstraintStart(Cur(), Peek(1))) {
         if (AcceptKw("constraint")) RETURN_IF_ERROR(ParseAnyName().status());
         if (AcceptKw("primary")) {
           RETURN_IF_ERROR(ExpectKw("key"));

@@ -1,6 +1,7 @@
 // Primary expressions: literals, parameters, names, function calls, CASE,
 // CAST, EXISTS, ARRAY, ROW, parenthesised expressions, rows and subqueries.
 
+#include <array>
 #include <cstdint>
 #include <utility>
 
@@ -165,18 +166,18 @@ absl::StatusOr<ExprPtr> Parser::ParseNamed() {
     }
   }
   // name, a.name, s.a.name, c.s.a.name, a.*, s.a.*, or a [qualified] function call.
-  std::vector<std::string> parts;
-  bool last_quoted = quoted;
-  parts.push_back(t.value);
+  std::array<const Token*, 4> parts;
+  size_t n_parts = 0;
+  parts[n_parts++] = &t;
   Advance();
-  while (At(TokenKind::kDot) && parts.size() < 4) {
+  while (At(TokenKind::kDot) && n_parts < parts.size()) {
     const Token& n = Peek(1);
     if (n.IsOperator("*")) {
       Advance();
       Advance();
       ExprPtr star = NewExpr(ExprKind::kStar, SpanFrom(begin));
-      star->table = std::move(parts.back());
-      if (parts.size() >= 2) star->schema = std::move(parts[parts.size() - 2]);
+      star->table = parts[n_parts - 1]->value;
+      if (n_parts >= 2) star->schema = parts[n_parts - 2]->value;
       return star;
     }
     if (n.kind != TokenKind::kIdentifier && n.kind != TokenKind::kQuotedIdentifier) {
@@ -184,21 +185,20 @@ absl::StatusOr<ExprPtr> Parser::ParseNamed() {
       return Error();
     }
     Advance();
-    last_quoted = n.kind == TokenKind::kQuotedIdentifier;
-    parts.push_back(n.value);
+    parts[n_parts++] = &n;
     Advance();
   }
-  if (At(TokenKind::kLParen) && parts.size() <= 2) {
+  if (At(TokenKind::kLParen) && n_parts <= 2) {
     ExprPtr fn = NewExpr(ExprKind::kFunction, Span{begin, 0});
-    fn->name = std::move(parts.back());
-    if (parts.size() == 2) fn->schema = std::move(parts[0]);
+    fn->name = parts[n_parts - 1]->value;
+    if (n_parts == 2) fn->schema = parts[0]->value;
     return ParseFunction(std::move(fn));
   }
   ExprPtr col = NewExpr(ExprKind::kColumn, SpanFrom(begin));
-  col->quoted = last_quoted;
-  col->name = std::move(parts.back());
-  if (parts.size() >= 2) col->table = std::move(parts[parts.size() - 2]);
-  if (parts.size() >= 3) col->schema = std::move(parts[parts.size() - 3]);
+  col->quoted = parts[n_parts - 1]->kind == TokenKind::kQuotedIdentifier;
+  col->name = parts[n_parts - 1]->value;
+  if (n_parts >= 2) col->table = parts[n_parts - 2]->value;
+  if (n_parts >= 3) col->schema = parts[n_parts - 3]->value;
   return col;
 }
 

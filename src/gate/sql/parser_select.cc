@@ -159,17 +159,17 @@ absl::Status Parser::ParseSelectItems(std::vector<SelectItem>* items, Span* span
   do {
     SelectItem item;
     const uint32_t item_begin = Begin();
-    if (AtOp("*")) {
+    if (AtOp("*")) {  // no alias after a bare *
       item.expr = std::make_unique<Expr>(ExprKind::kStar);
       item.expr->span = Span{Cur().offset, Cur().end()};
       Advance();
     } else {
       ASSIGN_OR_RETURN(item.expr, ParseExpr());
-    }
-    RETURN_IF_ERROR(ParseAlias(&item.alias, /*allow_bare=*/true));
-    if (item.alias.empty() && At(TokenKind::kString)) {  // SQLite: SELECT 1 'one'
-      item.alias = Name{Cur().value, true, Span{Cur().offset, Cur().end()}};
-      Advance();
+      RETURN_IF_ERROR(ParseAlias(&item.alias, /*allow_bare=*/true));
+      if (item.alias.empty() && At(TokenKind::kString)) {  // SQLite: SELECT 1 'one'
+        item.alias = Name{Cur().value, true, Span{Cur().offset, Cur().end()}};
+        Advance();
+      }
     }
     item.span = SpanFrom(item_begin);
     items->push_back(std::move(item));
@@ -262,6 +262,15 @@ absl::Status Parser::ParseFromItem(std::vector<TableRef>* refs, JoinType join) {
   if (!ref.alias.empty() && At(TokenKind::kLParen)) {  // AS x(a, b)
     std::vector<Name> columns;
     RETURN_IF_ERROR(ParseNameList(&columns, nullptr));
+  }
+  if (AcceptKw("tablesample")) {  // TABLESAMPLE method (args) [REPEATABLE (seed)]
+    RETURN_IF_ERROR(ParseAnyName().status());
+    if (!At(TokenKind::kLParen)) return Error();
+    RETURN_IF_ERROR(SkipBalanced());
+    if (AcceptKw("repeatable")) {
+      if (!At(TokenKind::kLParen)) return Error();
+      RETURN_IF_ERROR(SkipBalanced());
+    }
   }
   if (AtKw("indexed") && Peek(1).IsKeyword("by")) {  // SQLite
     Advance();

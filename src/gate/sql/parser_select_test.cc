@@ -40,6 +40,8 @@ TEST(ReadTablesTest, Table) {
       {"WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r", ""},
       {"WITH a AS (SELECT * FROM a) SELECT * FROM a", "a"},
       {"SELECT * FROM generate_series(1, 3) g", ""},
+      {"SELECT * FROM a TABLESAMPLE SYSTEM (10) REPEATABLE (1), b AS x TABLESAMPLE bernoulli (5)",
+       "a,b"},
       {"INSERT INTO t SELECT * FROM a", "a"},
       {"INSERT INTO t VALUES ((SELECT max(id) FROM a))", "a"},
       {"UPDATE t SET v = u.v FROM u WHERE t.id = u.id", "u"},

@@ -278,5 +278,37 @@ LIMIT 1000)",
   EXPECT_EQ(s.order_by[1].position, 2);
 }
 
+// Statements client drivers send on connect and for type lookups.
+TEST(ParserStmtTest, DriverQueries) {
+  const char* queries[] = {
+      "SET extra_float_digits = 3",
+      "SET application_name = 'PostgreSQL JDBC Driver'",
+      "select current_schema()",
+      "SET client_min_messages TO 'warning'",
+      "SET intervalstyle = iso_8601",
+      "SET SESSION timezone TO 'UTC'",
+      "show standard_conforming_strings",
+      "select pg_catalog.version()",
+      "SELECT typinput='pg_catalog.array_in'::regproc as is_array, typtype, typname, pg_type.oid "
+      "FROM pg_catalog.pg_type LEFT JOIN (select ns.oid as nspoid, ns.nspname, r.r from "
+      "pg_namespace as ns join ( select s.r, (current_schemas(false))[s.r] as nspname from "
+      "generate_series(1, array_upper(current_schemas(false), 1)) as s(r) ) as r using ( nspname "
+      ") ) as sp ON sp.nspoid = typnamespace WHERE pg_type.oid = $1 ORDER BY sp.r, pg_type.oid "
+      "DESC",
+      "select t.oid, t.typname, t.typtype, t.typbasetype, t.typelem from pg_type t where "
+      "t.typname = any($1::text[])",
+      "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+      "n.nspname = $1 AND c.relkind = ANY (ARRAY['r', 'p'])",
+      "SAVEPOINT pg_psql_temporary_savepoint",
+      "RELEASE pg_psql_temporary_savepoint",
+      "CREATE TABLE t (exclude int, \"like\" text, EXCLUDE USING gist (exclude WITH =))",
+  };
+  for (const char* sql : queries) {
+    absl::StatusOr<Statement> st = Parse(sql);
+    EXPECT_TRUE(st.ok()) << sql << "\n" << st.status();
+  }
+  EXPECT_EQ(MustParse(queries[13]).ddl()->columns.size(), 2u);
+}
+
 }  // namespace
 }  // namespace shale::gate::sql

@@ -248,6 +248,7 @@ TEST(ParserErrorTest, Table) {
       {"\"select\" 1", "42601", "syntax error at or near \"\"select\"\"", 1},
       {"WITH x AS (SELECT 1)", "42601", "syntax error at end of input", 21},
       {"SELECT * FROM t t2 t3", "42601", "syntax error at or near \"t3\"", 20},
+      {"SELECT * FORM t", "42601", "syntax error at or near \"FORM\"", 10},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Statement> st = Parse(c.sql);

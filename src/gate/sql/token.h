@@ -4,6 +4,7 @@
 // statement text plus, for identifiers and literals, its decoded value.
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -44,7 +45,8 @@ struct Token {
   bool Is(TokenKind k) const { return kind == k; }
   // True for an unquoted identifier equal to keyword (given in lower case).
   bool IsKeyword(absl::string_view keyword) const {
-    return kind == TokenKind::kIdentifier && value == keyword;
+    return kind == TokenKind::kIdentifier && value.size() == keyword.size() && !keyword.empty() &&
+           value[0] == keyword[0] && std::memcmp(value.data(), keyword.data(), keyword.size()) == 0;
   }
   bool IsOperator(absl::string_view op) const { return kind == TokenKind::kOperator && text == op; }
 };
