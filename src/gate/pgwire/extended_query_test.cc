@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/subprocess.h"
 #include "gate/pgwire/byte_order.h"
 #include "gate/pgwire/frontend_builder.h"
 #include "gate/pgwire/pg_test_util.h"
@@ -291,6 +293,34 @@ TEST(ExtendedRawTest, ErrorsSkipToSyncAndEmptyQuery) {
   for (const BackendMessage& m : *third) types.push_back(m.type);
   EXPECT_EQ(types, "1233EZ");
   EXPECT_EQ(ErrorFields((*third)[4].body)['C'], "34000");
+}
+
+// pgbench in each query mode (-M prepared relies on named statements and
+// pipelined Bind/Execute/Sync). Only success is checked, never speed.
+TEST(PgbenchTest, AllQueryModes) {
+  TestServer server;
+  TempDir dir;
+  std::string script = dir.WriteFile(
+      "bench.sql", "\\set x random(1, 1000)\nSELECT :x + 1;\nSELECT 'abc', :x * 2.5;\n");
+  for (const char* mode : {"simple", "extended", "prepared"}) {
+    SCOPED_TRACE(mode);
+    Subprocess pgbench;
+    ASSERT_TRUE(pgbench
+                    .Start({"pgbench", "-n", "-M", mode, "-c", "4", "-j", "2", "-t", "50", "-f",
+                            script, "-h", "127.0.0.1", "-p", std::to_string(server.port()),
+                            "-U", "u", "db"})
+                    .ok());
+    bool processed = false;
+    while (true) {
+      absl::StatusOr<std::string> line = pgbench.ReadLine(absl::Seconds(60));
+      if (!line.ok()) break;
+      if (absl::StrContains(*line, "number of transactions actually processed: 200/200")) {
+        processed = true;
+      }
+    }
+    EXPECT_TRUE(processed);
+    EXPECT_EQ(*pgbench.WaitFor(absl::Seconds(60)), 0);
+  }
 }
 
 }  // namespace

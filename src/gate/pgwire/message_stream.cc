@@ -11,6 +11,7 @@ namespace shale::gate::pgwire {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kKeepInputCapacity = 1 << 20;
 
 }  // namespace
 
@@ -49,6 +50,10 @@ absl::StatusOr<absl::string_view> MessageStream::ReadStartupPacket() {
 }
 
 absl::StatusOr<MessageStream::Message> MessageStream::ReadMessage() {
+  if (in_begin_ == in_end_ && in_.size() > kKeepInputCapacity) {
+    in_ = std::string();  // a huge message is gone: give its memory back
+    in_begin_ = in_end_ = 0;
+  }
   RETURN_IF_ERROR(Fill(5));
   char type = in_[in_begin_];
   ASSIGN_OR_RETURN(uint32_t body_len,

@@ -165,9 +165,11 @@ absl::StatusOr<std::string> NumericBinaryToText(absl::string_view binary) {
   }
   auto digit = [&](int i) { return i >= 0 && i < ndigits ? digits[i] : 0; };
   std::string out;
-  if (sign == kNegative && ndigits > 0) out.push_back('-');
-  if (weight < 0) out.push_back('0');
   for (int i = 0; i <= weight; ++i) AppendGroup(digit(i), i > 0, &out);
+  // Unnormalized input may lead with zero groups: no leading zeros.
+  size_t first = out.find_first_not_of('0');
+  out.erase(0, first == std::string::npos ? out.size() : first);
+  if (out.empty()) out.push_back('0');
   if (dscale > 0) {
     std::string frac;
     for (int i = weight + 1; static_cast<int>(frac.size()) < dscale; ++i) {
@@ -175,6 +177,10 @@ absl::StatusOr<std::string> NumericBinaryToText(absl::string_view binary) {
     }
     frac.resize(dscale);
     absl::StrAppend(&out, ".", frac);
+  }
+  // No "-0": the sign shows only when a shown digit is not zero.
+  if (sign == kNegative && out.find_first_of("123456789") != std::string::npos) {
+    out.insert(0, 1, '-');
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <list>
+#include <system_error>
 #include <thread>
 
 #include <asio.hpp>
@@ -161,16 +162,23 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
     ::close(fd);
     return;
   }
-  stats_.connections_open.fetch_add(1);
-  ++running_;
-  Worker& worker = workers_.emplace_back();
-  worker.connection = std::make_unique<Connection>(context_, fd, std::move(peer), reject);
-  Connection* connection = worker.connection.get();
-  worker.thread = std::thread([this, connection] {
-    connection->Run();
-    absl::MutexLock done_lock(&mu_);
-    --running_;
-  });
+  auto connection = std::make_unique<Connection>(context_, fd, std::move(peer), reject);
+  Connection* raw = connection.get();
+  std::thread thread;
+  stats_.connections_open.fetch_add(1);  // Run() takes it back when it ends
+  try {
+    thread = std::thread([this, raw] {
+      raw->Run();
+      absl::MutexLock done_lock(&mu_);
+      --running_;
+    });
+  } catch (const std::system_error&) {  // out of threads: refuse this client
+    stats_.connections_open.fetch_sub(1);
+    stats_.connections_rejected.fetch_add(1);
+    return;  // ~Connection closes the socket
+  }
+  ++running_;  // the thread cannot finish before we release mu_
+  workers_.push_back(Worker{std::move(connection), std::move(thread)});
 }
 
 void Server::Impl::ReapLocked() {

@@ -221,6 +221,9 @@ TEST(NumericTest, BinaryRoundTrips) {
     EXPECT_FALSE(AppendNumericBinary(bad, &binary).ok()) << bad;
     EXPECT_FALSE(IsNumericText(bad)) << bad;
   }
+  // Unnormalized: a leading zero group, and a negative zero.
+  EXPECT_EQ(*NumericBinaryToText("\0\x02\0\x01\0\0\0\0\0\0\0\x07"s), "7");
+  EXPECT_EQ(*NumericBinaryToText("\0\x01\0\0\x40\0\0\0\0\0"s), "0");
   EXPECT_FALSE(NumericBinaryToText("\0\x01\0\0\0\0\0\0"s).ok());              // digit missing
   EXPECT_FALSE(NumericBinaryToText("\0\x01\0\0\0\0\0\0\x27\x10"s).ok());      // digit 10000
   EXPECT_FALSE(NumericBinaryToText("\0\0\0\0\x12\x34\0\0"s).ok());            // bad sign
