@@ -1,125 +1,215 @@
 #include "gate/sql/debug.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 
 namespace shale::gate::sql {
 namespace {
 
-absl::string_view SpanText(absl::string_view text, Span s) {
-  return text.substr(s.begin, s.end - s.begin);
-}
-
+// Appends to one output string so that each level of recursion has a small
+// frame (expressions may be kMaxExprHeight deep).
 class Printer {
  public:
-  explicit Printer(absl::string_view text) : text_(text) {}
+  Printer(absl::string_view text, std::string* out) : text_(text), out_(out) {}
 
-  std::string Args(const Expr& e, size_t from, size_t to, absl::string_view sep = ", ") {
-    std::vector<std::string> parts;
-    for (size_t i = from; i < to && i < e.args.size(); ++i) parts.push_back(Print(*e.args[i]));
-    return absl::StrJoin(parts, sep);
-  }
-
-  std::string Sub(const Expr& e) {
-    return absl::StrCat("<", SpanText(text_, e.subquery->span), ">");
-  }
-
-  std::string Qualified(const Expr& e) {
-    std::string out;
-    if (!e.schema.empty()) absl::StrAppend(&out, e.schema, ".");
-    if (!e.table.empty()) absl::StrAppend(&out, e.table, ".");
-    return out;
-  }
-
-  std::string Print(const Expr& e) {
+  void Print(const Expr& e) {
     switch (e.kind) {
       case ExprKind::kInteger:
-        return absl::StrCat(e.int_value);
+        absl::StrAppend(out_, e.int_value);
+        return;
       case ExprKind::kNumeric:
       case ExprKind::kFloat:
-        return std::string(SpanText(text_, e.span));
+        Put(Source(e.span));
+        return;
       case ExprKind::kString:
-        return absl::StrCat("'", e.str_value, "'");
+        absl::StrAppend(out_, "'", e.str_value, "'");
+        return;
       case ExprKind::kBlob:
-        return absl::StrCat("x'", e.str_value, "'");
+        absl::StrAppend(out_, "x'", e.str_value, "'");
+        return;
       case ExprKind::kNull:
-        return "NULL";
+        Put("NULL");
+        return;
       case ExprKind::kBool:
-        return e.int_value ? "TRUE" : "FALSE";
+        Put(e.int_value ? "TRUE" : "FALSE");
+        return;
       case ExprKind::kDefault:
-        return "DEFAULT";
+        Put("DEFAULT");
+        return;
       case ExprKind::kParam:
-        return absl::StrCat("$", e.int_value);
+        absl::StrAppend(out_, "$", e.int_value);
+        return;
       case ExprKind::kColumn:
-        return absl::StrCat(Qualified(e), e.quoted ? "\"" : "", e.name, e.quoted ? "\"" : "");
+        Qualifiers(e);
+        absl::StrAppend(out_, e.quoted ? "\"" : "", e.name, e.quoted ? "\"" : "");
+        return;
       case ExprKind::kStar:
-        return absl::StrCat(Qualified(e), "*");
-      case ExprKind::kFunction: {
-        std::string out = absl::StrCat(e.schema.empty() ? "" : e.schema + ".", e.name);
-        if (e.no_parens) return out;
-        absl::StrAppend(&out, "(", e.distinct ? "DISTINCT " : "", e.star ? "*" : "");
-        absl::StrAppend(&out, e.subquery ? Sub(e) : Args(e, 0, e.args.size()), ")");
-        if (!e.filter.empty()) absl::StrAppend(&out, " FILTER");
-        if (!e.over.empty()) absl::StrAppend(&out, " OVER");
-        return out;
-      }
+        Qualifiers(e);
+        Put("*");
+        return;
+      case ExprKind::kFunction:
+        if (!e.schema.empty()) absl::StrAppend(out_, e.schema, ".");
+        Put(e.name);
+        if (e.no_parens) return;
+        absl::StrAppend(out_, "(", e.distinct ? "DISTINCT " : "", e.star ? "*" : "");
+        if (e.subquery) {
+          Sub(e);
+        } else {
+          Args(e, 0, ", ");
+        }
+        Put(")");
+        if (!e.filter.empty()) Put(" FILTER");
+        if (!e.over.empty()) Put(" OVER");
+        return;
       case ExprKind::kUnary:
-        return absl::StrCat("(", e.op == Op::kOther ? e.op_text : std::string(OpName(e.op)), " ",
-                            Print(*e.args[0]), ")");
-      case ExprKind::kBinary: {
-        std::string op = e.op == Op::kOther ? e.op_text : std::string(OpName(e.op));
-        if (e.negated) op = absl::StrCat("NOT ", op);
-        if (e.op == Op::kAnd || e.op == Op::kOr) {
-          return absl::StrCat("(", Args(e, 0, e.args.size(), absl::StrCat(" ", op, " ")), ")");
-        }
-        std::string out = absl::StrCat("(", Print(*e.args[0]), " ", op, " ", Print(*e.args[1]));
-        if (e.args.size() > 2) absl::StrAppend(&out, " ESCAPE ", Print(*e.args[2]));
-        return out + ")";
-      }
+        absl::StrAppend(out_, "(", OpText(e), " ");
+        Print(*e.args[0]);
+        Put(")");
+        return;
+      case ExprKind::kBinary:
+        Binary(e);
+        return;
       case ExprKind::kIsNull:
-        return absl::StrCat("(", Print(*e.args[0]), e.negated ? " IS NOT NULL)" : " IS NULL)");
+        Put("(");
+        Print(*e.args[0]);
+        Put(e.negated ? " IS NOT NULL)" : " IS NULL)");
+        return;
       case ExprKind::kBetween:
-        return absl::StrCat("(", Print(*e.args[0]), e.negated ? " NOT" : "", " BETWEEN ",
-                            Print(*e.args[1]), " AND ", Print(*e.args[2]), ")");
+        Put("(");
+        Print(*e.args[0]);
+        Put(e.negated ? " NOT BETWEEN " : " BETWEEN ");
+        Print(*e.args[1]);
+        Put(" AND ");
+        Print(*e.args[2]);
+        Put(")");
+        return;
       case ExprKind::kIn:
-        return absl::StrCat("(", Print(*e.args[0]), e.negated ? " NOT" : "", " IN ",
-                            e.subquery ? Sub(e) : "(" + Args(e, 1, e.args.size()) + ")", ")");
-      case ExprKind::kCase: {
-        std::string out = "CASE";
-        size_t i = 0;
-        if (e.has_operand) absl::StrAppend(&out, " ", Print(*e.args[i++]));
-        const size_t pairs_end = e.args.size() - (e.has_else ? 1 : 0);
-        for (; i + 1 < pairs_end; i += 2) {
-          absl::StrAppend(&out, " WHEN ", Print(*e.args[i]), " THEN ", Print(*e.args[i + 1]));
+        Put("(");
+        Print(*e.args[0]);
+        Put(e.negated ? " NOT IN " : " IN ");
+        if (e.subquery) {
+          Sub(e);
+        } else {
+          Put("(");
+          Args(e, 1, ", ");
+          Put(")");
         }
-        if (e.has_else) absl::StrAppend(&out, " ELSE ", Print(*e.args.back()));
-        return out + " END";
-      }
+        Put(")");
+        return;
+      case ExprKind::kCase:
+        Case(e);
+        return;
       case ExprKind::kCast:
-        return absl::StrCat("CAST(", Print(*e.args[0]), " AS ", e.name, ")");
+        Put("CAST(");
+        Print(*e.args[0]);
+        absl::StrAppend(out_, " AS ", e.name, ")");
+        return;
       case ExprKind::kCollate:
-        return absl::StrCat("(", Print(*e.args[0]), " COLLATE ", e.name, ")");
+        Put("(");
+        Print(*e.args[0]);
+        absl::StrAppend(out_, " COLLATE ", e.name, ")");
+        return;
       case ExprKind::kExists:
-        return absl::StrCat("EXISTS", Sub(e));
+        Put("EXISTS");
+        Sub(e);
+        return;
       case ExprKind::kSubquery:
-        return Sub(e);
+        Sub(e);
+        return;
       case ExprKind::kRow:
-        return absl::StrCat("ROW(", Args(e, 0, e.args.size()), ")");
+        Put("ROW(");
+        Args(e, 0, ", ");
+        Put(")");
+        return;
       case ExprKind::kArray:
-        return e.subquery ? absl::StrCat("ARRAY", Sub(e))
-                          : absl::StrCat("ARRAY[", Args(e, 0, e.args.size()), "]");
+        Put("ARRAY");
+        if (e.subquery) {
+          Sub(e);
+          return;
+        }
+        Put("[");
+        Args(e, 0, ", ");
+        Put("]");
+        return;
       case ExprKind::kSubscript:
-        return absl::StrCat(Print(*e.args[0]), "[", Args(e, 1, e.args.size(), ":"), "]");
+        Print(*e.args[0]);
+        Put("[");
+        Args(e, 1, ":");
+        Put("]");
+        return;
     }
-    return "?";
   }
 
  private:
+  void Put(absl::string_view s) { out_->append(s.data(), s.size()); }
+  absl::string_view Source(Span s) const { return text_.substr(s.begin, s.end - s.begin); }
+
+  std::string OpText(const Expr& e) const {
+    std::string op = e.op == Op::kOther ? e.op_text : std::string(OpName(e.op));
+    return e.negated ? absl::StrCat("NOT ", op) : op;
+  }
+
+  void Args(const Expr& e, size_t from, absl::string_view sep) {
+    for (size_t i = from; i < e.args.size(); ++i) {
+      if (i > from) Put(sep);
+      Print(*e.args[i]);
+    }
+  }
+
+  void Sub(const Expr& e) { absl::StrAppend(out_, "<", Source(e.subquery->span), ">"); }
+
+  void Qualifiers(const Expr& e) {
+    if (!e.schema.empty()) absl::StrAppend(out_, e.schema, ".");
+    if (!e.table.empty()) absl::StrAppend(out_, e.table, ".");
+  }
+
+  void Binary(const Expr& e) {
+    const std::string op = absl::StrCat(" ", OpText(e), " ");
+    Put("(");
+    if (e.op == Op::kAnd || e.op == Op::kOr) {
+      Args(e, 0, op);
+    } else {
+      Print(*e.args[0]);
+      Put(op);
+      Print(*e.args[1]);
+      if (e.args.size() > 2) {
+        Put(" ESCAPE ");
+        Print(*e.args[2]);
+      }
+    }
+    Put(")");
+  }
+
+  void Case(const Expr& e) {
+    Put("CASE");
+    size_t i = 0;
+    if (e.has_operand) {
+      Put(" ");
+      Print(*e.args[i++]);
+    }
+    const size_t pairs_end = e.args.size() - (e.has_else ? 1 : 0);
+    for (; i + 1 < pairs_end; i += 2) {
+      Put(" WHEN ");
+      Print(*e.args[i]);
+      Put(" THEN ");
+      Print(*e.args[i + 1]);
+    }
+    if (e.has_else) {
+      Put(" ELSE ");
+      Print(*e.args.back());
+    }
+    Put(" END");
+  }
+
   absl::string_view text_;
+  std::string* out_;
 };
 
 }  // namespace
 
-std::string DebugString(const Expr& e, absl::string_view text) { return Printer(text).Print(e); }
+std::string DebugString(const Expr& e, absl::string_view text) {
+  std::string out;
+  Printer(text, &out).Print(e);
+  return out;
+}
 
 }  // namespace shale::gate::sql
