@@ -319,6 +319,28 @@ TEST(ParserLimitsTest, DeepNestingIsRefused) {
   }
 }
 
+// The tallest accepted trees can be walked and freed (the library's own
+// walkers recurse with small frames).
+TEST(ParserLimitsTest, TallestAcceptedTreesWalk) {
+  std::string chain = "SELECT ";
+  for (int i = 0; i < 998; ++i) chain += "1 + ";
+  chain += "1";
+  std::string nested = "SELECT ";
+  for (int i = 0; i < 65; ++i) nested += "(SELECT 1 + ";
+  nested += "1";
+  for (int i = 0; i < 65; ++i) nested += ")";
+  for (const std::string& sql : {chain, nested}) {
+    absl::StatusOr<Statement> st = Parse(sql);
+    ASSERT_TRUE(st.ok()) << st.status();
+    const Expr& e = *st->select()->core().items[0].expr;
+    EXPECT_FALSE(DebugString(e, st->text).empty());
+    size_t nodes = 0;
+    ForEachExpr(e, [&](const Expr&) { ++nodes; });  // subqueries are not entered
+    EXPECT_EQ(nodes, sql == chain ? 1997u : 1u);
+    EXPECT_TRUE(ReadTables(*st).empty());
+  }
+}
+
 TEST(ParserLimitsTest, LongFlatListsAreFine) {
   std::string in_list = "SELECT * FROM t WHERE id IN (0";
   std::string and_chain = "SELECT * FROM t WHERE a = 0";
