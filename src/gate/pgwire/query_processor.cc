@@ -20,7 +20,7 @@ absl::Status QueryProcessor::Serve() {
   while (true) {
     ASSIGN_OR_RETURN(MessageStream::Message raw, stream_->ReadMessage());
     ASSIGN_OR_RETURN(FrontendMessage message, DecodeFrontendMessage(raw.type, raw.body));
-    if (std::holds_alternative<TerminateMessage>(message)) return absl::OkStatus();
+    if (std::holds_alternative<TerminateMessage>(message)) return stream_->Flush();
     RETURN_IF_ERROR(Dispatch(message));
     RETURN_IF_ERROR(stream_->FlushIfLarge());
   }

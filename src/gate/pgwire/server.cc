@@ -48,9 +48,11 @@ class Server::Impl {
   void Stop();
 
  private:
+  // A connection and its thread; lives in workers_ until the thread is joined.
   struct Worker {
     std::unique_ptr<Connection> connection;
     std::thread thread;
+    bool finished = false;  // guarded by mu_: the thread is about to exit
   };
 
   absl::Status Listen();
@@ -141,7 +143,12 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
   std::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   asio::ip::tcp::endpoint remote = socket.remote_endpoint(ec);
-  std::string peer = ec ? "unknown" : absl::StrCat(remote.address().to_string(), ":", remote.port());
+  std::string peer = "unknown";
+  if (!ec) {
+    std::string address = remote.address().to_string();
+    if (remote.address().is_v6()) address = absl::StrCat("[", address, "]");
+    peer = absl::StrCat(address, ":", remote.port());
+  }
   int fd = socket.release(ec);
   if (ec) return;
 
@@ -162,29 +169,30 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
     ::close(fd);
     return;
   }
-  auto connection = std::make_unique<Connection>(context_, fd, std::move(peer), reject);
-  Connection* raw = connection.get();
-  std::thread thread;
+  Worker* worker = &workers_.emplace_back();
+  worker->connection = std::make_unique<Connection>(context_, fd, std::move(peer), reject);
   stats_.connections_open.fetch_add(1);  // Run() takes it back when it ends
   try {
-    thread = std::thread([this, raw] {
-      raw->Run();
+    // The thread touches worker->thread never and worker->finished under mu_.
+    worker->thread = std::thread([this, worker] {
+      worker->connection->Run();
       absl::MutexLock done_lock(&mu_);
+      worker->finished = true;
       --running_;
     });
   } catch (const std::system_error&) {  // out of threads: refuse this client
     stats_.connections_open.fetch_sub(1);
     stats_.connections_rejected.fetch_add(1);
-    return;  // ~Connection closes the socket
+    workers_.pop_back();  // ~Connection closes the socket
+    return;
   }
   ++running_;  // the thread cannot finish before we release mu_
-  workers_.push_back(Worker{std::move(connection), std::move(thread)});
 }
 
 void Server::Impl::ReapLocked() {
   for (auto it = workers_.begin(); it != workers_.end();) {
-    if (it->connection->done()) {
-      it->thread.join();  // the thread is past Run(): this returns at once
+    if (it->finished) {
+      it->thread.join();  // the thread is past its last use of mu_: returns at once
       it = workers_.erase(it);
     } else {
       ++it;
