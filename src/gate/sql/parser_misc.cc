@@ -153,6 +153,12 @@ absl::Status Parser::ParseSet(Statement* st) {
     v.name = "role";
   } else if (AcceptKw("schema")) {
     v.name = "search_path";
+  } else if (AcceptKw("constraints")) {  // SET CONSTRAINTS ALL DEFERRED
+    v.name = "constraints";
+  } else if (AtKw("xml") && Peek(1).IsKeyword("option")) {
+    Advance();
+    Advance();
+    v.name = "xmloption";
   }
   if (!v.name.empty()) {
     if (AtEnd()) return Error();

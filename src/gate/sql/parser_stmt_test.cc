@@ -156,7 +156,12 @@ TEST(ParserStmtTest, PgbenchStatements) {
         "create table pgbench_history(tid int,bid int,aid    int,delta int,mtime timestamp,"
         "filler char(22))",
         "truncate table pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers",
-        "insert into pgbench_branches(bid,bbalance) values(1,0)"}) {
+        "insert into pgbench_branches(bid,bbalance) values(1,0)",
+        "create table pgbench_accounts(aid int not null,bid int,abalance int,filler char(84)) "
+        "with (fillfactor=100)",
+        "insert into pgbench_accounts(aid,bid,abalance,filler) select aid, (aid - 1) / 100000 + "
+        "1, 0, '' from generate_series(1, 100000) as aid",
+        "SELECT abalance FROM pgbench_accounts WHERE aid = 12345;"}) {
     EXPECT_TRUE(Parse(sql).ok()) << sql << ": " << Parse(sql).status();
   }
 }
