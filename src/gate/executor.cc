@@ -316,7 +316,7 @@ absl::Status Executor::Commit() {
   }
   if (!result.ok()) {
     // Roll back what did not commit.
-    std::vector<ShardTxn> rest;
+    std::deque<ShardTxn> rest;
     for (ShardTxn& t : txns_) {
       if (std::find(committed.begin(), committed.end(), t.shard) == committed.end()) {
         rest.push_back(std::move(t));

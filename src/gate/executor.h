@@ -19,6 +19,7 @@
 // Owned by one client session and used by its thread; Cancel() may be
 // called from any thread.
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -110,7 +111,7 @@ class Executor {
   const SessionTarget target_;
   bool in_txn_ = false;
   bool read_only_txn_ = false;
-  std::vector<ShardTxn> txns_;
+  std::deque<ShardTxn> txns_;  // a deque: pointers stay valid as it grows
   tablet::SessionRequest request_;  // reused
 
   absl::Mutex cancel_mu_;

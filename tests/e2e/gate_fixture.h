@@ -64,11 +64,11 @@ class GateE2eTest : public TabletE2eTest {
     absl::StatusOr<std::string> line = gate_->ReadLine(absl::Seconds(30));
     ASSERT_TRUE(line.ok()) << line.status();
     for (absl::string_view part : absl::StrSplit(*line, ' ')) {
-      if (absl::ConsumePrefix(&part, "pg_port=")) ASSERT_TRUE(absl::SimpleAtoi(part, &pg_port_));
-      if (absl::ConsumePrefix(&part, "grpc_port=")) {
+      if (absl::ConsumePrefix(&part, "pg_port=")) {
+        ASSERT_TRUE(absl::SimpleAtoi(part, &pg_port_));
+      } else if (absl::ConsumePrefix(&part, "grpc_port=")) {
         ASSERT_TRUE(absl::SimpleAtoi(part, &grpc_port_));
-      }
-      if (absl::ConsumePrefix(&part, "http_port=")) {
+      } else if (absl::ConsumePrefix(&part, "http_port=")) {
         ASSERT_TRUE(absl::SimpleAtoi(part, &http_port_));
       }
     }

@@ -157,7 +157,7 @@ TEST_F(GateTest, BadSqlAndBadTargetsGetErrorsAndTheGatewayStaysUp) {
   EXPECT_THAT(r.err, HasSubstr("unknown tablet type"));
   PsqlOk("CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER)");
   PsqlOk("CREATE TABLE b (id INTEGER PRIMARY KEY, y INTEGER)");
-  r = Psql("SELECT * FROM a JOIN b ON a.id = b.id");
+  r = Psql("SELECT * FROM a JOIN b ON a.id = b.id", "app", {"-v", "VERBOSITY=verbose"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("0A000"));
   // A failed statement inside a transaction fails the block until ROLLBACK.

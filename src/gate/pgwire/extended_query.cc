@@ -79,6 +79,9 @@ absl::Status QueryProcessor::HandleBind(const BindMessage& m) {
                        absl::StrCat("portal \"", m.portal, "\" already exists")));
     return absl::OkStatus();
   }
+  if (m.portal.empty()) {
+    DropPortals([](const std::string& name, const Portal&) { return name.empty(); });
+  }
   Portal portal;
   portal.statement_name = std::string(m.statement);
   portal.stmt = prepared.stmt;
@@ -194,24 +197,36 @@ absl::Status QueryProcessor::HandleClose(const CloseMessage& m) {
   if (m.kind == 'S') {
     statements_.erase(m.name);
     // Closing a statement closes the portals made from it.
-    for (auto p = portals_.begin(); p != portals_.end();) {
-      if (p->second.statement_name == m.name) {
-        portals_.erase(p++);
-      } else {
-        ++p;
-      }
-    }
+    DropPortals([&m](const std::string&, const Portal& portal) {
+      return portal.statement_name == m.name;
+    });
   } else {
-    portals_.erase(m.name);
+    DropPortals([&m](const std::string& name, const Portal&) { return name == m.name; });
   }
   EncodeCloseComplete(&stream_->out());
   return absl::OkStatus();
 }
 
+void QueryProcessor::DropPortals(
+    absl::FunctionRef<bool(const std::string& name, const Portal& portal)> which) {
+  for (auto it = portals_.begin(); it != portals_.end();) {
+    if (!which(it->first, it->second)) {
+      ++it;
+      continue;
+    }
+    if (it->second.executed && it->second.result.copy_in.has_value()) {
+      session_->CopyFail("the portal was closed before its COPY ran");
+    }
+    portals_.erase(it++);
+  }
+}
+
 absl::Status QueryProcessor::HandleSync() {
   ignore_till_sync_ = false;
   // Portals live until their transaction ends.
-  if (session_->txn_status() == TxnStatus::kIdle) portals_.clear();
+  if (session_->txn_status() == TxnStatus::kIdle) {
+    DropPortals([](const std::string&, const Portal&) { return true; });
+  }
   EncodeReadyForQuery(static_cast<char>(session_->txn_status()), &stream_->out());
   // With more requests already here (pipelining), answer them in one write.
   if (stream_->HasBufferedMessage()) return absl::OkStatus();

@@ -102,6 +102,23 @@ TEST_F(ExtendedQueryTest, BinaryResultThatCannotConvertIsAnError) {
   EXPECT_STREQ(PQgetvalue(r.get(), 1, 0), "not a number");
 }
 
+TEST_F(ExtendedQueryTest, BinaryConversionErrorAfterRowsWereSent) {
+  PGconn* c = conn_.get();
+  Exec(c, "CREATE TABLE big (n INTEGER)");
+  PgResult r = Exec(c, "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s "
+                       "WHERE i < 60000) INSERT INTO big SELECT i FROM s");
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_COMMAND_OK) << PQresultErrorMessage(r.get());
+  Exec(c, "INSERT INTO big VALUES ('last one is text')");
+  // More than one flush of rows leaves before the bad row is met.
+  r.reset(PQexecParams(c, "SELECT n, n FROM big ORDER BY rowid", 0, nullptr, nullptr, nullptr,
+                       nullptr, 1));
+  EXPECT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
+  EXPECT_STREQ(PQresultErrorField(r.get(), PG_DIAG_SQLSTATE), "22P02")
+      << PQresultErrorMessage(r.get());
+  r = Exec(c, "SELECT count(*) FROM big");
+  EXPECT_STREQ(PQgetvalue(r.get(), 0, 0), "60001");
+}
+
 TEST_F(ExtendedQueryTest, NamedPreparedStatements) {
   PGconn* c = conn_.get();
   PgResult r(PQprepare(c, "ins", "INSERT INTO t (id, name) VALUES ($1, $2)", 0, nullptr));

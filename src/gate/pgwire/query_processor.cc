@@ -89,7 +89,7 @@ absl::StatusOr<Result> QueryProcessor::Execute(const Statement& stmt,
 absl::Status QueryProcessor::HandleQuery(absl::string_view sql) {
   // A simple query drops the unnamed statement and portal.
   statements_.erase("");
-  portals_.erase("");
+  DropPortals([](const std::string& name, const Portal&) { return name.empty(); });
   absl::StatusOr<std::vector<std::shared_ptr<const Statement>>> stmts =
       session_->PrepareSimple(sql);
   if (!stmts.ok()) {
@@ -146,10 +146,12 @@ absl::StatusOr<bool> QueryProcessor::SendRows(const Result& result,
   int end = result.data.rows_size();
   if (max_rows > 0 && end - *next_row > max_rows) end = *next_row + max_rows;
   for (; *next_row < end; ++*next_row) {
+    size_t row_start = out.size();
     absl::Status status = EncodeResultRow(result.data.rows(*next_row), columns, &out);
     if (!status.ok()) {
-      // Take back what this call wrote unless part of it has left already.
-      out.Truncate(stream_->flush_count() == flushes ? start : out.size());
+      // Take back what this call wrote, or (when part of it has left
+      // already) at least the partial row.
+      out.Truncate(stream_->flush_count() == flushes ? start : row_start);
       SendError(status);
       return false;
     }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gate/pgwire/backend_messages.h"
@@ -79,6 +80,10 @@ class QueryProcessor {
   // The COPY FROM STDIN sub-protocol: *outcome is the command tag or the
   // error to send. The return value is non-OK only when the connection ends.
   absl::Status RunCopyIn(const CopyIn& copy, absl::StatusOr<std::string>* outcome);
+
+  // Closes the portals for which `which` holds; a COPY that a Describe started
+  // but no Execute ran is failed in the Session.
+  void DropPortals(absl::FunctionRef<bool(const std::string& name, const Portal& portal)> which);
 
   // Sends status as an ErrorResponse (and in the extended protocol, skips
   // messages until Sync).
