@@ -4,6 +4,7 @@
 // into SUM and COUNT, LIMIT widened to cover OFFSET).
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/sqlstate.h"
@@ -182,7 +183,10 @@ class ScatterPlanner {
       spec_.limit = limit;
       if (limit >= 0 && !spec_.aggregate) shard_limit = absl::StrCat(" LIMIT ", limit + offset);
     }
-    edit_.Replace(sel_.limit_span, shard_limit);
+    // Swallow the white space before the clause too, so the text stays tidy.
+    sql::Span span = sel_.limit_span;
+    while (span.begin > 0 && absl::ascii_isspace(stmt_.text[span.begin - 1])) --span.begin;
+    edit_.Replace(span, shard_limit);
     return absl::OkStatus();
   }
 
