@@ -151,9 +151,7 @@ absl::StatusOr<bool> QueryProcessor::SendRows(const Result& result,
     if (!status.ok()) {
       // Take back what this call wrote, or (when part of it has left
       // already) at least the partial row.
-      fprintf(stderr, "DEBUG flushes %lu now %lu start %zu row_start %zu size %zu\n", flushes, stream_->flush_count(), start, row_start, out.size());
       out.Truncate(stream_->flush_count() == flushes ? start : row_start);
-      fprintf(stderr, "DEBUG after %zu first %c\n", out.size(), out.size() ? out.data()[0] : '-');
       SendError(status);
       return false;
     }
