@@ -136,7 +136,7 @@ absl::StatusOr<pgwire::Result> GateSession::Run(const GateStatement& stmt,
                     "current transaction is aborted, commands ignored until end of "
                     "transaction block");
   }
-  absl::StatusOr<KeyspaceSchema> schema = ctx_->schemas->Get(target_.keyspace);
+  absl::StatusOr<KeyspaceSchema> schema = SchemaForTarget();
   if (!schema.ok()) return Fail(schema.status());
   absl::StatusOr<std::shared_ptr<const Plan>> plan = stmt.PlanFor(*schema, target_);
   if (!plan.ok()) return Fail(plan.status());
@@ -144,6 +144,23 @@ absl::StatusOr<pgwire::Result> GateSession::Run(const GateStatement& stmt,
   absl::StatusOr<pgwire::Result> r = RunQuery(**plan, stmt.parsed(), *schema, params);
   if (!r.ok()) return Fail(r.status());
   return r;
+}
+
+absl::StatusOr<KeyspaceSchema> GateSession::SchemaForTarget() {
+  absl::StatusOr<KeyspaceSchema> local = ctx_->schemas->Get(target_.keyspace);
+  if (target_.tablet_type == topodata::PRIMARY || !target_.shard.empty() || !local.ok()) {
+    return local;
+  }
+  // Replica traffic may cross to another cell (RoutingPolicy): it is then
+  // routed with that cell's serving graph, which can differ from ours while
+  // a keyspace is resharded ("percolating the cell back up").
+  absl::StatusOr<std::vector<ShardRef>> shards = local->Shards(target_.tablet_type);
+  if (!shards.ok() || shards->empty()) return local;
+  absl::StatusOr<discovery::PickedTablet> picked =
+      ctx_->picker->Pick(target_.keyspace, shards->front().name, target_.tablet_type);
+  if (!picked.ok() || picked->cell == ctx_->cell) return local;
+  absl::StatusOr<KeyspaceSchema> remote = ctx_->schemas->Get(target_.keyspace, picked->cell);
+  return remote.ok() ? remote : local;
 }
 
 absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql::Statement& stmt,

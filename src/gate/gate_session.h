@@ -75,6 +75,9 @@ class GateSession : public pgwire::Session {
   const SessionTarget& target() const { return target_; }
 
  private:
+  // The keyspace's schema in the gateway's cell, or for replica traffic
+  // that the RoutingPolicy sends to another cell, in that cell.
+  absl::StatusOr<KeyspaceSchema> SchemaForTarget();
   absl::StatusOr<pgwire::Result> Run(const GateStatement& stmt,
                                      absl::Span<const tablet::Value> params);
   absl::StatusOr<pgwire::Result> RunQuery(const Plan& plan, const sql::Statement& stmt,

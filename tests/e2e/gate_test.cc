@@ -1,7 +1,11 @@
 // The gateway end to end (issue: gateway): a 2-shard cluster with 2 replicas
 // per shard, a real `shale gate`, and real psql as the client.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
@@ -167,6 +171,45 @@ TEST_F(GateTest, BadSqlAndBadTargetsGetErrorsAndTheGatewayStaysUp) {
   EXPECT_EQ(PsqlOk("SELECT count(*) FROM a"), "0");
   // Still serving.
   EXPECT_EQ(PsqlOk("SELECT 1 + 1"), "2");
+}
+
+// Sends raw bytes to the gateway's PostgreSQL port; returns what it answers
+// before closing the connection (at most 4 KiB).
+std::string RawExchange(int port, const std::string& bytes) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())) {
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[4096];
+    ssize_t n;
+    while (out.size() < sizeof(buf) && (n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  }
+  close(fd);
+  return out;
+}
+
+TEST_F(GateTest, ProtocolGarbageGetsAnErrorAndTheGatewayStaysUp) {
+  // A startup packet with an impossible length, then plain noise.
+  std::string bad_length("\xff\xff\xff\xff\x00\x03\x00\x00", 8);
+  std::string reply = RawExchange(pg_port_, bad_length);
+  ASSERT_FALSE(reply.empty());
+  EXPECT_EQ(reply[0], 'E') << reply;
+  EXPECT_THAT(reply, HasSubstr("08P01"));
+  reply = RawExchange(pg_port_, std::string(64, '\x42'));
+  ASSERT_FALSE(reply.empty());
+  EXPECT_EQ(reply[0], 'E');
+  // An unsupported protocol version.
+  std::string v2("\x00\x00\x00\x08\x00\x02\x00\x00", 8);
+  reply = RawExchange(pg_port_, v2);
+  ASSERT_FALSE(reply.empty());
+  EXPECT_EQ(reply[0], 'E');
+  EXPECT_EQ(PsqlOk("SELECT 40 + 2"), "42");
 }
 
 TEST_F(GateTest, TransactionsCommitAndRollBackAcrossShards) {
