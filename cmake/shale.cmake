@@ -82,4 +82,6 @@ function(shale_fuzzer name)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
   add_test(NAME ${name}_corpus COMMAND ${name} ${replay_args} ${corpus})
   set_tests_properties(${name}_corpus PROPERTIES LABELS fuzz)
+  # scripts/fuzz reads where the seeds are from here.
+  file(WRITE ${PROJECT_BINARY_DIR}/fuzz/${name}.corpus "${corpus}")
 endfunction()
