@@ -126,7 +126,7 @@ absl::Status QueryProcessor::HandleDescribe(const DescribeMessage& m) {
     return absl::OkStatus();
   }
   // The portal runs now so that its RowDescription is exact.
-  if (absl::Status status = EnsureExecuted(&portal); !status.ok()) {
+  if (absl::Status status = EnsureExecuted(&portal, /*describing=*/true); !status.ok()) {
     portals_.erase(it);
     SendError(status);
     return absl::OkStatus();
@@ -139,11 +139,13 @@ absl::Status QueryProcessor::HandleDescribe(const DescribeMessage& m) {
   return absl::OkStatus();
 }
 
-absl::Status QueryProcessor::EnsureExecuted(Portal* portal) {
+absl::Status QueryProcessor::EnsureExecuted(Portal* portal, bool describing) {
   if (portal->executed) return absl::OkStatus();
   ASSIGN_OR_RETURN(Result result, Execute(*portal->stmt, portal->params));
   if (result.returns_rows) {
     ASSIGN_OR_RETURN(portal->columns, DescribeResult(result.data, portal->result_formats));
+    const std::vector<tablet::Field>* declared = portal->stmt->columns();
+    if (!describing && declared != nullptr) UseDeclaredTypes(*declared, &portal->columns);
   }
   portal->result = std::move(result);
   portal->executed = true;
@@ -161,7 +163,7 @@ absl::Status QueryProcessor::HandleExecute(const ExecuteMessage& m) {
     EncodeEmptyQueryResponse(&stream_->out());
     return absl::OkStatus();
   }
-  if (absl::Status status = EnsureExecuted(&portal); !status.ok()) {
+  if (absl::Status status = EnsureExecuted(&portal, /*describing=*/false); !status.ok()) {
     portals_.erase(it);
     SendError(status);
     return absl::OkStatus();

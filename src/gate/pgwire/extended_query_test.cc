@@ -270,6 +270,37 @@ TEST(ExtendedRawTest, PortalSuspensionAndDescribe) {
   EXPECT_EQ((*messages)[12].body, "SELECT 5"s + '\0');
 }
 
+// A driver that decodes by the statement's Describe (and never describes the
+// portal) gets values in the types announced there: an expression column was
+// announced as text, so binary format sends its text, not an int8.
+TEST(ExtendedRawTest, UndescribedPortalKeepsTheStatementTypes) {
+  TestServer server;
+  absl::StatusOr<std::unique_ptr<RawClient>> client = RawClient::Connect(server.port());
+  ASSERT_TRUE(client.ok());
+  RawClient& raw = **client;
+  ASSERT_TRUE(raw.Startup().ok());
+  FrontendBuilder b;
+  b.Parse("two", "SELECT 1 + 1 AS two").Describe('S', "two").Sync();
+  b.Bind("", "two", {}, {}, {1}).Execute("", 0).Sync();
+  b.Bind("", "two", {}, {}, {1}).Describe('P', "").Execute("", 0).Sync();
+  ASSERT_TRUE(raw.Send(b.bytes()).ok());
+  absl::StatusOr<std::vector<BackendMessage>> described = raw.ReadUntil('Z');
+  ASSERT_TRUE(described.ok());
+  ASSERT_EQ(described->size(), 4u);  // 1 t T Z
+  EXPECT_EQ(LoadBig32((*described)[2].body.data() + 2 + 4 + 4 + 2), oid::kText);
+
+  absl::StatusOr<std::vector<BackendMessage>> undescribed = raw.ReadUntil('Z');
+  ASSERT_TRUE(undescribed.ok());
+  ASSERT_EQ(undescribed->size(), 4u);  // 2 D C Z
+  EXPECT_EQ((*undescribed)[1].body, "\0\x01\0\0\0\x01"s "2");
+
+  absl::StatusOr<std::vector<BackendMessage>> exact = raw.ReadUntil('Z');
+  ASSERT_TRUE(exact.ok());
+  ASSERT_EQ(exact->size(), 5u);  // 2 T D C Z
+  EXPECT_EQ(LoadBig32((*exact)[1].body.data() + 2 + 4 + 4 + 2), oid::kInt8);
+  EXPECT_EQ((*exact)[2].body, "\0\x01\0\0\0\x08\0\0\0\0\0\0\0\x02"s);
+}
+
 TEST(ExtendedRawTest, ErrorsSkipToSyncAndEmptyQuery) {
   TestServer server;
   absl::StatusOr<std::unique_ptr<RawClient>> client = RawClient::Connect(server.port());

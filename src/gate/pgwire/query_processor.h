@@ -75,8 +75,10 @@ class QueryProcessor {
   absl::StatusOr<bool> SendRows(const Result& result, const std::vector<ColumnDescription>& columns,
                                 bool describe, int max_rows, int* next_row);
   // Runs the portal's statement if it has not run yet. A SQL error is
-  // returned (not sent).
-  absl::Status EnsureExecuted(Portal* portal);
+  // returned (not sent). describing: for Describe, whose RowDescription gets
+  // the exact types; an Execute of an undescribed portal keeps to the types
+  // the statement's Describe announced, which the client may decode by.
+  absl::Status EnsureExecuted(Portal* portal, bool describing);
   // The COPY FROM STDIN sub-protocol: *outcome is the command tag or the
   // error to send. The return value is non-OK only when the connection ends.
   absl::Status RunCopyIn(const CopyIn& copy, absl::StatusOr<std::string>* outcome);

@@ -42,6 +42,16 @@ std::vector<ColumnDescription> DescribeFields(absl::Span<const tablet::Field> fi
   return columns;
 }
 
+void UseDeclaredTypes(absl::Span<const tablet::Field> declared,
+                      std::vector<ColumnDescription>* columns) {
+  if (declared.size() != columns->size()) return;
+  std::vector<ColumnDescription> announced = DescribeFields(declared);
+  for (size_t i = 0; i < columns->size(); ++i) {
+    (*columns)[i].type_oid = announced[i].type_oid;
+    (*columns)[i].type_len = announced[i].type_len;
+  }
+}
+
 absl::Status EncodeResultRow(const tablet::Row& row, absl::Span<const ColumnDescription> columns,
                              WireBuffer* out) {
   out->BeginMessage('D');

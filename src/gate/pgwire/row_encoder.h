@@ -25,6 +25,12 @@ absl::StatusOr<std::vector<ColumnDescription>> DescribeResult(
 // declared types only (text when undecided), text format.
 std::vector<ColumnDescription> DescribeFields(absl::Span<const tablet::Field> fields);
 
+// Replaces the types of columns with those DescribeFields gives for the
+// statement's declared fields (when the counts match), so that rows are
+// encoded as a statement Describe announced them.
+void UseDeclaredTypes(absl::Span<const tablet::Field> declared,
+                      std::vector<ColumnDescription>* columns);
+
 // Appends one DataRow. A row shorter than columns is padded with NULLs. On
 // error (a value that cannot be sent in binary, 22P02) the buffer holds a
 // partial message: the caller truncates it.
