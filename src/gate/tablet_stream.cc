@@ -13,7 +13,7 @@ TabletStream::TabletStream(std::shared_ptr<tablet::TabletClient> conn, std::stri
 }
 
 TabletStream::~TabletStream() {
-  if (stream_ == nullptr) return;
+  if (stream_ == nullptr || finished_) return;
   if (!broken_ && !awaiting_) {
     stream_->WritesDone();
   } else {
@@ -28,6 +28,7 @@ absl::Status TabletStream::Broken(bool after_send) {
   awaiting_ = false;
   context_.TryCancel();
   grpc::Status s = stream_->Finish();
+  finished_ = true;
   absl::Status status = tablet::FromGrpcStatus(s);
   if (status.ok() || status.code() == absl::StatusCode::kCancelled) {
     status = absl::UnavailableError("the tablet closed the query stream");

@@ -69,6 +69,7 @@ class TabletStream {
   bool outcome_unknown_ = false;
   bool used_ = false;
   bool awaiting_ = false;
+  bool finished_ = false;  // Finish() was called (it may be called once)
 };
 
 class StreamPool {
