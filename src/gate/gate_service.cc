@@ -43,6 +43,11 @@ absl::StatusOr<std::vector<std::string>> ExplicitShards(const ExecuteRequest& re
   for (const ShardRef& r : shards) {
     if (wanted.contains(r.name)) out.push_back(r.name);
   }
+  if (out.empty()) {
+    return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kInvalidParameterValue,
+                    absl::StrCat("the targets name no shard of keyspace ", schema.keyspace(),
+                                 " (an empty or inverted key range?)"));
+  }
   return out;
 }
 
