@@ -73,6 +73,17 @@ absl::StatusOr<discovery::TabletHealthPtr> Executor::Pick(const std::string& sha
   return picked->tablet;
 }
 
+discovery::TabletHealthPtr Executor::OtherTablet(
+    const std::string& shard, const discovery::TabletHealthPtr& failed) const {
+  absl::StatusOr<discovery::TabletHealthPtr> t = Pick(shard);
+  if (!t.ok()) return nullptr;
+  if (failed == nullptr || (*t)->alias != failed->alias ||
+      (*t)->primary_term > failed->primary_term) {
+    return *t;
+  }
+  return nullptr;
+}
+
 void Executor::Track(TabletStream* stream) {
   absl::MutexLock lock(&cancel_mu_);
   in_flight_.push_back(stream);
@@ -171,15 +182,7 @@ absl::Status Executor::Retry(const ShardQuery& q, bool write,
     // newer term), through the buffer for primaries.
     const bool stream_level = absl::IsUnavailable(failure) && !unknown;
     if (!(stream_level && quick_retry_left)) {
-      auto probe = [&]() -> discovery::TabletHealthPtr {
-        absl::StatusOr<discovery::TabletHealthPtr> t = Pick(q.shard);
-        if (!t.ok()) return nullptr;
-        if (failed == nullptr || (*t)->alias != failed->alias ||
-            (*t)->primary_term > failed->primary_term) {
-          return *t;
-        }
-        return nullptr;
-      };
+      auto probe = [&] { return OtherTablet(q.shard, failed); };
       if (target_.tablet_type == topodata::PRIMARY) {
         absl::StatusOr<discovery::TabletHealthPtr> next =
             ctx_->buffer->Wait(shard_name, since, probe);
@@ -250,16 +253,9 @@ absl::StatusOr<Executor::ShardTxn*> Executor::TxnFor(const std::string& shard) {
     if (!IsRetryable(last, false, false) && !absl::IsUnavailable(last)) return last;
     if (absl::Now() - since > ctx_->buffer->window() || attempt > 1000) return last;
     discovery::TabletHealthPtr failed = txn.tablet;
-    absl::StatusOr<discovery::TabletHealthPtr> next = ctx_->buffer->Wait(
-        absl::StrCat(target_.keyspace, "/", shard), since, [&]() -> discovery::TabletHealthPtr {
-          absl::StatusOr<discovery::TabletHealthPtr> t = Pick(shard);
-          if (!t.ok()) return nullptr;
-          if (failed == nullptr || (*t)->alias != failed->alias ||
-              (*t)->primary_term > failed->primary_term) {
-            return *t;
-          }
-          return nullptr;
-        });
+    absl::StatusOr<discovery::TabletHealthPtr> next =
+        ctx_->buffer->Wait(absl::StrCat(target_.keyspace, "/", shard), since,
+                           [&] { return OtherTablet(shard, failed); });
     if (!next.ok()) return last;
   }
 }

@@ -89,6 +89,10 @@ class Executor {
   void FillRequest(const ShardQuery& q, absl::Span<const tablet::Value> params, int64_t txn_id,
                    tablet::SessionRequest* request) const;
   absl::StatusOr<discovery::TabletHealthPtr> Pick(const std::string& shard) const;
+  // The tablet to use for shard now, if it is not the one that failed (or
+  // that one with a newer primary term); else null, to keep waiting.
+  discovery::TabletHealthPtr OtherTablet(const std::string& shard,
+                                         const discovery::TabletHealthPtr& failed) const;
 
   absl::StatusOr<std::vector<tablet::QueryResult>> RunInTransaction(
       absl::Span<const ShardQuery> queries, absl::Span<const tablet::Value> params);

@@ -25,6 +25,22 @@ int MaxParam(const sql::Expr& e) {
   return max_param;
 }
 
+// A write to an unsharded table goes to its one shard, to a reference table
+// to every shard; true when p is routed so.
+bool RoutesWithoutValues(const TableRouting& table, Plan* p) {
+  switch (table.kind) {
+    case TableRouting::Kind::kUnsharded:
+      p->routing.mode = Routing::Mode::kAnyShard;
+      return true;
+    case TableRouting::Kind::kReference:
+      p->routing.mode = Routing::Mode::kAllShards;
+      return true;
+    case TableRouting::Kind::kSharded:
+      break;
+  }
+  return false;
+}
+
 Plan WritePlan(const sql::Statement& stmt, absl::string_view verb, bool returns_rows) {
   Plan p;
   p.verb = std::string(verb);
@@ -81,16 +97,7 @@ absl::StatusOr<Plan> PlanInsert(const sql::Statement& stmt, const KeyspaceSchema
   const sql::InsertStmt& ins = *stmt.insert();
   Plan p = WritePlan(stmt, "INSERT", !ins.returning.empty());
   ASSIGN_OR_RETURN(TableRouting table, schema.Table(ins.table.name));
-  switch (table.kind) {
-    case TableRouting::Kind::kUnsharded:
-      p.routing.mode = Routing::Mode::kAnyShard;
-      return p;
-    case TableRouting::Kind::kReference:
-      p.routing.mode = Routing::Mode::kAllShards;
-      return p;
-    case TableRouting::Kind::kSharded:
-      break;
-  }
+  if (RoutesWithoutValues(table, &p)) return p;
   if (ins.source != sql::InsertStmt::Source::kValues) {
     return Unsupported(absl::StrCat("INSERT ... ", ins.source == sql::InsertStmt::Source::kSelect
                                                        ? "SELECT"
@@ -134,16 +141,7 @@ absl::StatusOr<Plan> PlanUpdateDelete(const sql::Statement& stmt, const Keyspace
   if (is_update && stmt.update()->has_from()) return Unsupported("UPDATE ... FROM");
   if (!is_update && !stmt.del()->using_tables.empty()) return Unsupported("DELETE ... USING");
   ASSIGN_OR_RETURN(TableRouting table, schema.Table(name.name));
-  switch (table.kind) {
-    case TableRouting::Kind::kUnsharded:
-      p.routing.mode = Routing::Mode::kAnyShard;
-      return p;
-    case TableRouting::Kind::kReference:
-      p.routing.mode = Routing::Mode::kAllShards;
-      return p;
-    case TableRouting::Kind::kSharded:
-      break;
-  }
+  if (RoutesWithoutValues(table, &p)) return p;
   if (is_update) {
     for (const sql::Assignment& a : stmt.update()->set) {
       for (const sql::Name& n : a.columns) {
