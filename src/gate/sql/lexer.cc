@@ -10,6 +10,26 @@
 namespace shale::gate::sql {
 namespace {
 
+// The token of a one-character punctuation mark: ( ) , ; . [ ]
+TokenKind PunctuationKind(char c) {
+  switch (c) {
+    case '(':
+      return TokenKind::kLParen;
+    case ')':
+      return TokenKind::kRParen;
+    case ',':
+      return TokenKind::kComma;
+    case ';':
+      return TokenKind::kSemicolon;
+    case '.':
+      return TokenKind::kDot;
+    case '[':
+      return TokenKind::kLBracket;
+    default:
+      return TokenKind::kRBracket;
+  }
+}
+
 // Character classes, one table lookup each.
 enum : uint8_t { kSpace = 1, kIdentStart = 2, kIdentChar = 4 };
 constexpr std::array<uint8_t, 256> MakeClasses() {
@@ -188,25 +208,13 @@ absl::Status Lexer::Next(Token* t) {
     case '$':
       return LexDollar(t);
     case '(':
-      Finish(t, TokenKind::kLParen, pos_ + 1);
-      return absl::OkStatus();
     case ')':
-      Finish(t, TokenKind::kRParen, pos_ + 1);
-      return absl::OkStatus();
     case ',':
-      Finish(t, TokenKind::kComma, pos_ + 1);
-      return absl::OkStatus();
     case ';':
-      Finish(t, TokenKind::kSemicolon, pos_ + 1);
-      return absl::OkStatus();
     case '.':
-      Finish(t, TokenKind::kDot, pos_ + 1);
-      return absl::OkStatus();
     case '[':
-      Finish(t, TokenKind::kLBracket, pos_ + 1);
-      return absl::OkStatus();
     case ']':
-      Finish(t, TokenKind::kRBracket, pos_ + 1);
+      Finish(t, PunctuationKind(c), pos_ + 1);
       return absl::OkStatus();
     case ':':
       Finish(t, TokenKind::kOperator, pos_ + (next == ':' ? 2 : 1));

@@ -13,12 +13,6 @@
 namespace shale::gate::sql {
 namespace {
 
-std::string Tables(const Statement& st) {
-  std::vector<std::string> names;
-  for (const TableName* t : ReadTables(st)) names.push_back(t->FullName());
-  return absl::StrJoin(names, ",");
-}
-
 TEST(ParserStmtTest, Kinds) {
   struct Case {
     const char* sql;
