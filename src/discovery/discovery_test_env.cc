@@ -146,4 +146,16 @@ bool UpdateCounter::WaitForMore(int64_t n, absl::Duration timeout) const {
   return WaitUntil([this, target] { return count() >= target; }, timeout);
 }
 
+HealthCheckOptions FastHealthCheckOptions(std::atomic<int>* connections) {
+  HealthCheckOptions o;
+  o.retry_initial = absl::Milliseconds(20);
+  o.retry_max = absl::Milliseconds(200);
+  o.health_timeout = absl::Seconds(2);
+  o.connect = [connections](const std::string& address) {
+    ++*connections;
+    return std::shared_ptr<tablet::TabletClient>(tablet::TabletClient::Connect(address));
+  };
+  return o;
+}
+
 }  // namespace shale::discovery

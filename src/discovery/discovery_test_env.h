@@ -110,4 +110,9 @@ class UpdateCounter {
   int id_ = 0;
 };
 
+// HealthCheck options for tests: quick retries, a 2 s health timeout, and
+// every connection made counted in *connections (borrowed; must outlive the
+// HealthCheck).
+HealthCheckOptions FastHealthCheckOptions(std::atomic<int>* connections);
+
 }  // namespace shale::discovery

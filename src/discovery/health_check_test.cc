@@ -16,15 +16,7 @@ using ::testing::HasSubstr;
 class HealthCheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    HealthCheckOptions o;
-    o.retry_initial = absl::Milliseconds(20);
-    o.retry_max = absl::Milliseconds(200);
-    o.health_timeout = absl::Seconds(2);
-    o.connect = [this](const std::string& address) {
-      ++connections_;
-      return std::shared_ptr<tablet::TabletClient>(tablet::TabletClient::Connect(address));
-    };
-    hc_ = std::make_unique<HealthCheck>(o);
+    hc_ = std::make_unique<HealthCheck>(FastHealthCheckOptions(&connections_));
     hc_->Start();
   }
   void TearDown() override { hc_->Stop(); }
