@@ -53,8 +53,9 @@ class GateE2eTest : public TabletE2eTest {
     num_tablets_ = 2 * (replicas + 1);
   }
 
-  // Starts `shale gate` and waits until it serves every tablet.
-  void StartGate(std::vector<std::string> extra = {}) {
+  // Starts `shale gate` and (unless told not to) waits until it serves
+  // every tablet, as seen through psql.
+  void StartGate(std::vector<std::string> extra = {}, bool wait_for_tablets = true) {
     gate_ = std::make_unique<Subprocess>();
     std::vector<std::string> args = {FindBinary("shale"), "gate", "--topo", topo(), "--cell",
                                      "zone1", "--pg-port", "0", "--grpc-port", "0",
@@ -73,6 +74,7 @@ class GateE2eTest : public TabletE2eTest {
       }
     }
     ASSERT_GT(pg_port_, 0) << *line;
+    if (!wait_for_tablets) return;
     ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] { return ServingTablets() == num_tablets_; }))
         << "the gateway serves " << ServingTablets() << " of " << num_tablets_ << " tablets";
   }

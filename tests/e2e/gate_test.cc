@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -220,6 +222,54 @@ TEST_F(GateTest, TransactionsCommitAndRollBackAcrossShards) {
   EXPECT_EQ(PsqlOk("SELECT bal FROM acct ORDER BY id"), "90\n100\n100\n110");
   PsqlOk("BEGIN; UPDATE acct SET bal = 0; ROLLBACK;");
   EXPECT_EQ(PsqlOk("SELECT sum(bal) FROM acct"), "400");
+}
+
+// The gateway with SCRAM-SHA-256 users and TLS, through real psql.
+class GateAuthTest : public GateE2eTest {
+ protected:
+  void SetUp() override {
+    GateE2eTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(StartCluster(/*replicas=*/0));
+    const std::string dir = data_dir("auth");
+    ASSERT_EQ(RunProgram({"mkdir", "-p", dir})->exit_code, 0);
+    std::ofstream(dir + "/users") << "# test users\nalice:s3cret\n";
+    absl::StatusOr<CliResult> cert =
+        RunProgram({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                    "/CN=localhost", "-days", "1", "-keyout", dir + "/key.pem", "-out",
+                    dir + "/cert.pem"});
+    ASSERT_TRUE(cert.ok() && cert->exit_code == 0) << (cert.ok() ? cert->err : "");
+    ASSERT_NO_FATAL_FAILURE(StartGate({"--auth-file", dir + "/users", "--tls-cert",
+                                       dir + "/cert.pem", "--tls-key", dir + "/key.pem"},
+                                      /*wait_for_tablets=*/false));
+  }
+  // psql as user with password, asking for TLS or refusing it.
+  CliResult PsqlAs(const std::string& user, const std::string& password,
+                   const std::string& sslmode, const std::string& sql) {
+    absl::StatusOr<CliResult> r = RunProgram(
+        {"env", "PGPASSWORD=" + password, "PGSSLMODE=" + sslmode, "PGCONNECT_TIMEOUT=10", "psql",
+         "-X", "-A", "-t", "-h", "127.0.0.1", "-p", absl::StrCat(pg_port_), "-U", user, "-d",
+         "app", "-c", sql});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : CliResult{};
+  }
+};
+
+TEST_F(GateAuthTest, ScramOverTlsWithPsql) {
+  CliResult ok = PsqlAs("alice", "s3cret", "require", "SELECT 6 * 7");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "42\n");
+  // The connection really is TLS: psql's \conninfo says so.
+  CliResult info = PsqlAs("alice", "s3cret", "require", "\\conninfo");
+  EXPECT_THAT(info.out, HasSubstr("SSL connection"));
+  CliResult wrong = PsqlAs("alice", "nope", "require", "SELECT 1");
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_THAT(wrong.err, HasSubstr("password authentication failed for user \"alice\""));
+  CliResult unknown = PsqlAs("mallory", "s3cret", "require", "SELECT 1");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_THAT(unknown.err, HasSubstr("password authentication failed for user \"mallory\""));
+  // Without TLS, SCRAM still guards the door.
+  CliResult plain = PsqlAs("alice", "s3cret", "disable", "SELECT 1");
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
 }
 
 }  // namespace
