@@ -58,47 +58,16 @@ bool IsIdentChar(char c) { return Is(c, kIdentChar); }
 // A dollar-quote tag has no '$' and does not start with a digit.
 bool IsTagChar(char c) { return IsIdentStart(c) || IsDigit(c); }
 
+// PostgreSQL's operator characters; the second set lets a multi-character
+// operator end in + or -.
+constexpr absl::string_view kOperatorChars = "+-*/<>=~!@#%^&|`?";
+constexpr absl::string_view kSpecialOperatorChars = "~!@#%^&|`?";
+
 bool IsOperatorChar(char c) {
-  switch (c) {
-    case '+':
-    case '-':
-    case '*':
-    case '/':
-    case '<':
-    case '>':
-    case '=':
-    case '~':
-    case '!':
-    case '@':
-    case '#':
-    case '%':
-    case '^':
-    case '&':
-    case '|':
-    case '`':
-    case '?':
-      return true;
-    default:
-      return false;
-  }
+  return c != '\0' && kOperatorChars.find(c) != absl::string_view::npos;
 }
-// Characters that let a multi-character operator end in + or - (PostgreSQL).
 bool IsSpecialOperatorChar(char c) {
-  switch (c) {
-    case '~':
-    case '!':
-    case '@':
-    case '#':
-    case '%':
-    case '^':
-    case '&':
-    case '|':
-    case '`':
-    case '?':
-      return true;
-    default:
-      return false;
-  }
+  return c != '\0' && kSpecialOperatorChars.find(c) != absl::string_view::npos;
 }
 
 void AppendUtf8(uint32_t cp, std::string* out) {
