@@ -57,10 +57,17 @@ void AddTabletCommand(CLI::App& app, TabletFlags* f) {
                   "Directory of the SQLite database (default: $HOME/.shale/tablets/ALIAS)");
   cmd->add_option("--hostname", f->hostname, "Host name published in the record")
       ->capture_default_str();
-  cmd->add_option("--bind-address", f->bind_address, "Address the gRPC server listens on")
+  cmd->add_option("--bind-address", f->bind_address,
+                  "Address the gRPC server and the session port listen on")
       ->capture_default_str();
   cmd->add_option("--grpc-port", f->grpc_port,
                   "gRPC port; 0 picks a free port (published in the record)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--session-port", f->session_port,
+                  "Port of the gateway's query sessions (a length-prefixed protobuf stream, "
+                  "leaner than gRPC on the hot path); 0 picks a free port (published in the "
+                  "record as port_map[\"session\"])")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   cmd->add_option("--http-port", f->http_port,
@@ -122,6 +129,7 @@ int RunTablet(const TabletFlags& f) {
   o.hostname = f.hostname;
   o.bind_address = f.bind_address;
   o.grpc_port = f.grpc_port;
+  o.session_port = f.session_port;
   o.http_port = f.http_port;
   o.health_interval = absl::Seconds(f.health_interval_s);
   o.txn_idle_timeout = absl::Seconds(f.txn_idle_timeout_s);

@@ -24,6 +24,7 @@ struct TabletFlags {
   std::string hostname = "localhost";
   std::string bind_address = "127.0.0.1";
   int grpc_port = 0;
+  int session_port = 0;
   int http_port = 0;
   double health_interval_s = 5;
   double txn_idle_timeout_s = 30;

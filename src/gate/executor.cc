@@ -122,7 +122,7 @@ absl::StatusOr<std::vector<tablet::QueryResult>> Executor::Run(
 absl::Status Executor::SendOne(const ShardQuery& q, absl::Span<const tablet::Value> params,
                                Attempt* attempt) {
   ASSIGN_OR_RETURN(attempt->tablet, Pick(q.shard));
-  attempt->stream = ctx_->pool->Acquire(attempt->tablet->conn, attempt->tablet->address);
+  attempt->stream = ctx_->pool->Acquire(*attempt->tablet);
   FillRequest(q, params, 0, &request_);
   Track(attempt->stream.get());
   absl::Status s = attempt->stream->Send(request_);
@@ -239,7 +239,7 @@ absl::StatusOr<Executor::ShardTxn*> Executor::TxnFor(const std::string& shard) {
     absl::StatusOr<discovery::TabletHealthPtr> tablet = Pick(shard);
     if (tablet.ok()) {
       txn.tablet = *tablet;
-      txn.stream = ctx_->pool->Acquire(txn.tablet->conn, txn.tablet->address);
+      txn.stream = ctx_->pool->Acquire(*txn.tablet);
       absl::StatusOr<const tablet::SessionResponse*> r = txn.stream->Call(begin);
       if (r.ok()) {
         txn.txn_id = (*r)->begin().transaction_id();

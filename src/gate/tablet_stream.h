@@ -1,9 +1,11 @@
 #pragma once
 
 // The gateway's connections to tablets for queries (DESIGN §5: the query path
-// is the hot path). A TabletStream is one long-lived Query.Session stream; a
-// StreamPool keeps idle streams per tablet so a statement borrows one instead
-// of setting up a call.
+// is the hot path). A TabletStream is one long-lived session on the tablet's
+// session port (tablet/client/session_socket.h: the Query.Session protocol
+// as length-prefixed frames on a TCP connection, without gRPC's thread
+// hand-offs; docs/bench.md has the measurements); a StreamPool keeps idle
+// streams per tablet so a statement borrows one instead of connecting.
 //
 // TabletStream: owned by whoever borrowed it from the pool; used by one thread
 // at a time, except Cancel(), which any thread may call. StreamPool: owned by
@@ -18,23 +20,23 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "grpcpp/client_context.h"
-#include "grpcpp/support/sync_stream.h"
-#include "tablet/client/tablet_client.h"
+#include "discovery/tablet_health.h"
+#include "tablet/client/session_socket.h"
 #include "tablet_data.pb.h"
 
 namespace shale::gate {
 
 class TabletStream {
  public:
-  // key names the tablet (alias and address) for the pool.
-  TabletStream(std::shared_ptr<tablet::TabletClient> conn, std::string key);
+  // Connects (on the first Send) to host:session_port; key names the tablet
+  // for the pool. A session_port of 0 means the tablet publishes none.
+  TabletStream(std::string host, int session_port, std::string key);
   ~TabletStream();
   TabletStream(const TabletStream&) = delete;
   TabletStream& operator=(const TabletStream&) = delete;
 
   // Sends one request (its id is set here). Unavailable when the stream is
-  // broken; the request then did not reach the tablet.
+  // broken or cannot connect; the request then did not reach the tablet.
   absl::Status Send(tablet::SessionRequest& request);
   // Waits for the answer to the last request sent. The pointer stays valid
   // until the next Receive. Unavailable when the stream broke after the
@@ -43,6 +45,8 @@ class TabletStream {
   // Send then Receive, with the answer's own error (if any) as the status.
   absl::StatusOr<const tablet::SessionResponse*> Call(tablet::SessionRequest& request);
 
+  // False when the tablet has closed this idle stream (checked before reuse).
+  bool LooksAlive() const;
   // True once the stream failed; it must not be returned to the pool.
   bool broken() const { return broken_; }
   // True when the last failure happened after a request was written, so
@@ -52,24 +56,25 @@ class TabletStream {
   bool used() const { return used_; }
   const std::string& key() const { return key_; }
 
-  // Ends the stream from another thread; a blocked Receive returns Cancelled.
-  void Cancel() { context_.TryCancel(); }
+  // Ends the stream from another thread; a blocked Receive returns.
+  void Cancel();
 
  private:
-  absl::Status Broken(bool after_send);
+  absl::Status Connect();
+  absl::Status Broken(bool after_send, const absl::Status& cause);
 
-  const std::shared_ptr<tablet::TabletClient> conn_;
+  const std::string host_;
+  const int port_;
   const std::string key_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<tablet::SessionRequest, tablet::SessionResponse>>
-      stream_;
+  absl::Mutex mu_;  // guards socket_'s creation against Cancel
+  std::unique_ptr<tablet::SessionSocket> socket_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  tablet::SessionSocket* sock_ = nullptr;  // socket_, for the owner thread without the lock
   tablet::SessionResponse response_;
   int64_t next_id_ = 1;
   bool broken_ = false;
   bool outcome_unknown_ = false;
   bool used_ = false;
-  bool awaiting_ = false;
-  bool finished_ = false;  // Finish() was called (it may be called once)
 };
 
 class StreamPool {
@@ -78,8 +83,7 @@ class StreamPool {
   ~StreamPool();
 
   // An idle stream to the tablet, or a new one.
-  std::unique_ptr<TabletStream> Acquire(const std::shared_ptr<tablet::TabletClient>& conn,
-                                        const std::string& key);
+  std::unique_ptr<TabletStream> Acquire(const discovery::TabletHealth& tablet);
   // Returns a stream for reuse; a broken one (or one over the idle limit) is closed.
   void Release(std::unique_ptr<TabletStream> stream);
   // Closes the idle streams of one tablet (it went away or changed address).

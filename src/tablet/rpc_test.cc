@@ -1,8 +1,13 @@
 // Tests of the tablet's gRPC services with an in-process TabletServer and a
 // TabletClient over loopback, on the memory topology.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tablet/client/session_socket.h"
 #include "tablet/client/tablet_client.h"
 #include "tablet/engine/sqlite_errors.h"
 #include "tablet/tablet_server.h"
@@ -313,17 +318,63 @@ TEST_F(RpcTest, TopologyOutageDoesNotStopServing) {
 namespace shale::tablet {
 namespace {
 
-// One call on a Session stream: write, then read its answer.
-SessionResponse SessionCall(grpc::ClientReaderWriter<SessionRequest, SessionResponse>& stream,
-                            SessionRequest request) {
-  static int64_t next_id = 1;
-  request.set_id(next_id++);
-  SessionResponse response;
-  EXPECT_TRUE(stream.Write(request));
-  EXPECT_TRUE(stream.Read(&response));
-  EXPECT_EQ(response.id(), request.id());
-  return response;
-}
+// One session, over the gRPC Query.Session stream or the session port.
+class TestSession {
+ public:
+  virtual ~TestSession() = default;
+  // Writes request, reads its answer.
+  SessionResponse Call(SessionRequest request) {
+    request.set_id(next_id_++);
+    SessionResponse response;
+    EXPECT_TRUE(Write(request));
+    EXPECT_TRUE(Read(&response));
+    EXPECT_EQ(response.id(), request.id());
+    return response;
+  }
+  // Ends the session cleanly.
+  virtual void End() = 0;
+
+ protected:
+  virtual bool Write(const SessionRequest& request) = 0;
+  virtual bool Read(SessionResponse* response) = 0;
+
+ private:
+  int64_t next_id_ = 1;
+};
+
+class GrpcTestSession : public TestSession {
+ public:
+  explicit GrpcTestSession(TabletClient& c) : stream_(c.query().Session(&context_)) {}
+  void End() override {
+    stream_->WritesDone();
+    EXPECT_TRUE(stream_->Finish().ok());
+  }
+
+ private:
+  bool Write(const SessionRequest& request) override { return stream_->Write(request); }
+  bool Read(SessionResponse* response) override { return stream_->Read(response); }
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<SessionRequest, SessionResponse>> stream_;
+};
+
+class PortTestSession : public TestSession {
+ public:
+  explicit PortTestSession(int port) {
+    auto s = SessionSocket::Connect("127.0.0.1", port, absl::Seconds(5));
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (s.ok()) socket_ = *std::move(s);
+  }
+  void End() override { socket_.reset(); }
+
+ private:
+  bool Write(const SessionRequest& request) override {
+    return socket_ != nullptr && socket_->Write(request).ok();
+  }
+  bool Read(SessionResponse* response) override {
+    return socket_ != nullptr && socket_->Read(response).ok();
+  }
+  std::unique_ptr<SessionSocket> socket_;
+};
 
 SessionRequest SessionExecute(const Target& target, const std::string& sql, int64_t txn = 0) {
   SessionRequest r;
@@ -333,50 +384,116 @@ SessionRequest SessionExecute(const Target& target, const std::string& sql, int6
   return r;
 }
 
-TEST_F(RpcTest, SessionStreamRunsCallsInOrderAndRollsBackWhatItLeavesOpen) {
+// Rolling back happens when the session ends, not later: wait for it.
+bool NoOpenTransactions(TabletClient& c) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    auto state = c.Call(c.manager(), &TabletManager::Stub::GetState, GetStateRequest());
+    if (state.ok() && state->state().open_transactions() == 0) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return false;
+}
+
+// The same session scenario over both transports.
+class SessionTest : public RpcTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  std::unique_ptr<TestSession> Open(TabletServer& server, TabletClient& c) {
+    if (GetParam()) return std::make_unique<PortTestSession>(server.session_port());
+    return std::make_unique<GrpcTestSession>(c);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Transports, SessionTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "SessionPort" : "Grpc"; });
+
+TEST_P(SessionTest, RunsCallsInOrderAndRollsBackWhatItLeavesOpen) {
   auto server = StartTablet(1, topodata::PRIMARY);
   ASSERT_NE(server, nullptr);
   auto c = TabletClient::Connect("127.0.0.1:" + std::to_string(server->grpc_port()));
   const Target target = MakeTarget(topodata::PRIMARY);
   {
-    grpc::ClientContext context;
-    auto stream = c->query().Session(&context);
+    std::unique_ptr<TestSession> session = Open(*server, *c);
+    TestSession* stream = session.get();
     SessionResponse r =
-        SessionCall(*stream, SessionExecute(target, "CREATE TABLE t (id INTEGER PRIMARY KEY)"));
+        stream->Call(SessionExecute(target, "CREATE TABLE t (id INTEGER PRIMARY KEY)"));
     EXPECT_EQ(r.error().code(), 0) << r.error().message();
-    r = SessionCall(*stream, SessionExecute(target, "INSERT INTO t VALUES (1), (2)"));
+    r = stream->Call(SessionExecute(target, "INSERT INTO t VALUES (1), (2)"));
     EXPECT_EQ(r.execute().result().rows_affected(), 2);
     // An error is an answer, not the end of the stream.
-    r = SessionCall(*stream, SessionExecute(target, "INSERT INTO t VALUES (1)"));
+    r = stream->Call(SessionExecute(target, "INSERT INTO t VALUES (1)"));
     EXPECT_EQ(r.error().sqlstate(), "23505");
     EXPECT_FALSE(r.has_execute());
     SessionRequest begin;
     *begin.mutable_begin()->mutable_target() = target;
-    r = SessionCall(*stream, begin);
+    r = stream->Call(begin);
     const int64_t txn = r.begin().transaction_id();
     ASSERT_NE(txn, 0);
-    r = SessionCall(*stream, SessionExecute(target, "INSERT INTO t VALUES (3)", txn));
+    r = stream->Call(SessionExecute(target, "INSERT INTO t VALUES (3)", txn));
     EXPECT_EQ(r.error().code(), 0) << r.error().message();
     SessionRequest commit;
     *commit.mutable_commit()->mutable_target() = target;
     commit.mutable_commit()->set_transaction_id(txn);
-    r = SessionCall(*stream, commit);
+    r = stream->Call(commit);
     EXPECT_EQ(r.error().code(), 0) << r.error().message();
     // Leave a second transaction open when the stream ends.
-    r = SessionCall(*stream, begin);
-    r = SessionCall(*stream,
-                    SessionExecute(target, "INSERT INTO t VALUES (4)", r.begin().transaction_id()));
+    r = stream->Call(begin);
+    r = stream->Call(
+        SessionExecute(target, "INSERT INTO t VALUES (4)", r.begin().transaction_id()));
     EXPECT_EQ(r.error().code(), 0) << r.error().message();
-    stream->WritesDone();
-    EXPECT_TRUE(stream->Finish().ok());
+    stream->End();
   }
-  auto state = c->Call(c->manager(), &TabletManager::Stub::GetState, GetStateRequest());
-  ASSERT_TRUE(state.ok()) << state.status();
-  EXPECT_EQ(state->state().open_transactions(), 0);
+  EXPECT_TRUE(NoOpenTransactions(*c));
   auto rows = Exec(*c, topodata::PRIMARY, "SELECT id FROM t ORDER BY id");
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->rows_size(), 3);
   EXPECT_EQ(rows->rows(2).values(0).int64(), 3);
+}
+
+TEST_F(RpcTest, SessionPortIsPublishedAndTurnsAwayWhatIsNotASession) {
+  auto server = StartTablet(1, topodata::PRIMARY);
+  ASSERT_NE(server, nullptr);
+  ASSERT_GT(server->session_port(), 0);
+  auto rec = topo_.ts.GetTablet({"zone1", 1});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  EXPECT_EQ(rec->record.port_map().at("session"), server->session_port());
+
+  // A client that does not start with the preface is disconnected.
+  auto raw = SessionSocket::Connect("127.0.0.1", server->session_port(), absl::Seconds(5));
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  SessionResponse response;
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server->session_port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    const std::string http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd, http.data(), http.size(), MSG_NOSIGNAL), static_cast<ssize_t>(http.size()));
+    SessionSocket stray(fd);
+    absl::Status s = stray.Read(&response);
+    EXPECT_TRUE(absl::IsOutOfRange(s) || absl::IsUnavailable(s)) << s;
+  }
+  // A frame longer than the limit ends that session; the port keeps serving.
+  {
+    const char huge[4] = {'\x7f', '\x00', '\x00', '\x00'};
+    ASSERT_EQ(::send((*raw)->fd(), huge, 4, MSG_NOSIGNAL), 4);
+    absl::Status s = (*raw)->Read(&response);
+    EXPECT_TRUE(absl::IsOutOfRange(s) || absl::IsUnavailable(s)) << s;
+  }
+  PortTestSession good(server->session_port());
+  SessionResponse r = good.Call(SessionExecute(MakeTarget(topodata::PRIMARY), "SELECT 41 + 1"));
+  EXPECT_EQ(r.error().code(), 0) << r.error().message();
+  ASSERT_EQ(r.execute().result().rows_size(), 1);
+  EXPECT_EQ(r.execute().result().rows(0).values(0).int64(), 42);
+  // An open transaction whose connection drops is rolled back at once.
+  SessionRequest begin;
+  *begin.mutable_begin()->mutable_target() = MakeTarget(topodata::PRIMARY);
+  EXPECT_NE(good.Call(begin).begin().transaction_id(), 0);
+  good.End();
+  auto c = TabletClient::Connect("127.0.0.1:" + std::to_string(server->grpc_port()));
+  EXPECT_TRUE(NoOpenTransactions(*c));
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ absl::Status TabletServer::Init() {
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options_.bind_address,
                                                ":", options_.grpc_port));
   }
+  RETURN_IF_ERROR(sessions_.Start(options_.bind_address, options_.session_port));
 
   StartupOptions so;
   so.alias = options_.alias;
@@ -66,6 +67,7 @@ absl::Status TabletServer::Init() {
   so.init_type = options_.init_type;
   so.hostname = options_.hostname;
   so.port_map["grpc"] = grpc_port_;
+  so.port_map["session"] = sessions_.port();
   if (http_ != nullptr) so.port_map["http"] = http_->port();
 
   const absl::Time deadline = absl::Now() + options_.topo_wait;
@@ -152,6 +154,7 @@ void TabletServer::Stop() {
   stopped_ = true;
   ctx_.stopping.store(true, std::memory_order_release);
   if (http_ != nullptr) http_->Stop();
+  sessions_.Stop();
   if (grpc_ != nullptr) {
     grpc_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(options_.shutdown_grace));

@@ -2,6 +2,7 @@
 
 // TabletServer is one running tablet (DESIGN §3) without its command line:
 // the gRPC server with the Query, TabletManager and Health services, the
+// session port (the gateway's query path), the
 // SQLite engine, the state manager and the record publisher. `shale tablet`
 // wraps it; tests and benchmarks run it in-process.
 //
@@ -35,6 +36,7 @@
 #include "tablet/query_stats.h"
 #include "tablet/record_publisher.h"
 #include "tablet/services.h"
+#include "tablet/session_server.h"
 #include "tablet/state_manager.h"
 #include "topo/server.h"
 #include "topo/tablet_alias.h"
@@ -51,6 +53,7 @@ struct TabletServerOptions {
   std::string hostname = "localhost";          // published in the record
   std::string bind_address = "127.0.0.1";
   int grpc_port = 0;  // 0: any free port (published in the record)
+  int session_port = 0;  // the gateway's query port; 0: any free port (port_map["session"])
   bool enable_http = true;  // the status port: /healthz, /metrics, /debug/status, /debug/vars
   int http_port = 0;        // 0: any free port (published as port_map["http"])
   absl::Duration health_interval = absl::Seconds(5);
@@ -85,6 +88,7 @@ class TabletServer {
   void Stop();
 
   int grpc_port() const { return grpc_port_; }
+  int session_port() const { return sessions_.port(); }
   int http_port() const { return http_ != nullptr ? http_->port() : 0; }
   metrics::MetricsRegistry& metrics() { return metrics_; }
   const std::vector<std::string>& startup_notes() const { return notes_; }
@@ -121,6 +125,7 @@ class TabletServer {
   std::unique_ptr<replication::ReplicationManager> replication_;
   std::unique_ptr<Leadership> leadership_;
   std::unique_ptr<grpc::Server> grpc_;
+  SessionServer sessions_{&ctx_};
   int grpc_port_ = 0;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<RecordPublisher> publisher_;

@@ -1,0 +1,191 @@
+#include "tablet/client/session_socket.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+namespace shale::tablet {
+namespace {
+
+constexpr size_t kReadChunk = 64 << 10;
+
+absl::Status Errno(absl::string_view what) {
+  return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+// One non-blocking connect attempt to addr, waiting up to timeout.
+absl::StatusOr<int> ConnectOne(const addrinfo& addr, absl::Duration timeout) {
+  const int fd = ::socket(addr.ai_family, addr.ai_socktype | SOCK_CLOEXEC, addr.ai_protocol);
+  if (fd < 0) return Errno("socket");
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  absl::Status status;
+  if (::connect(fd, addr.ai_addr, addr.ai_addrlen) != 0) {
+    if (errno != EINPROGRESS) {
+      status = Errno("connect");
+    } else {
+      pollfd p{fd, POLLOUT, 0};
+      const int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+      int r;
+      do {
+        r = ::poll(&p, 1, ms);
+      } while (r < 0 && errno == EINTR);
+      int err = 0;
+      socklen_t len = sizeof(err);
+      if (r == 0) {
+        status = absl::UnavailableError(
+            absl::StrCat("connect timed out after ", absl::FormatDuration(timeout)));
+      } else if (r < 0) {
+        status = Errno("poll");
+      } else if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+        errno = err;
+        status = Errno("connect");
+      }
+    }
+  }
+  if (!status.ok()) {
+    ::close(fd);
+    return status;
+  }
+  ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+}  // namespace
+
+SessionSocket::SessionSocket(int fd) : fd_(fd) {}
+
+SessionSocket::~SessionSocket() { ::close(fd_); }
+
+absl::StatusOr<std::unique_ptr<SessionSocket>> SessionSocket::Connect(const std::string& host,
+                                                                      int port,
+                                                                      absl::Duration timeout) {
+  std::string name = host;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);  // an IPv6 literal in brackets
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve ", host, ": ", ::gai_strerror(rc)));
+  }
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(found, ::freeaddrinfo);
+  absl::Status last = absl::UnavailableError("no address");
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    absl::StatusOr<int> fd = ConnectOne(*a, timeout);
+    if (!fd.ok()) {
+      last = fd.status();
+      continue;
+    }
+    auto socket = std::make_unique<SessionSocket>(*fd);
+    size_t sent = 0;
+    while (sent < kSessionPreface.size()) {
+      const ssize_t n = ::send(*fd, kSessionPreface.data() + sent, kSessionPreface.size() - sent,
+                               MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Errno(absl::StrCat("session port ", host, ":", port));
+      sent += n;
+    }
+    return socket;
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot connect to the session port ", host, ":", port, ": ", last.message()));
+}
+
+absl::Status SessionSocket::Write(const google::protobuf::MessageLite& message) {
+  const size_t size = message.ByteSizeLong();
+  if (size > kMaxSessionFrame) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("message of ", size, " bytes exceeds the ", kMaxSessionFrame, "-byte limit"));
+  }
+  out_.resize(4 + size);
+  auto* p = reinterpret_cast<uint8_t*>(out_.data());
+  p[0] = static_cast<uint8_t>(size >> 24);
+  p[1] = static_cast<uint8_t>(size >> 16);
+  p[2] = static_cast<uint8_t>(size >> 8);
+  p[3] = static_cast<uint8_t>(size);
+  message.SerializeWithCachedSizesToArray(p + 4);
+  size_t sent = 0;
+  while (sent < out_.size()) {
+    const ssize_t n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Errno("send");
+    sent += n;
+  }
+  if (out_.capacity() > (1 << 20)) std::string().swap(out_);  // do not pin a huge buffer
+  return absl::OkStatus();
+}
+
+absl::Status SessionSocket::Fill(size_t n) {
+  while (in_end_ - in_pos_ < n) {
+    if (in_pos_ > 0) {  // move the unread bytes to the front
+      std::memmove(in_.data(), in_.data() + in_pos_, in_end_ - in_pos_);
+      in_end_ -= in_pos_;
+      in_pos_ = 0;
+    }
+    if (in_.size() < std::max(n, kReadChunk)) in_.resize(std::max(n, kReadChunk));
+    ssize_t r;
+    do {
+      r = ::recv(fd_, in_.data() + in_end_, in_.size() - in_end_, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return Errno("recv");
+    if (r == 0) {
+      if (in_end_ == 0) return absl::OutOfRangeError("the peer closed the session");
+      return absl::UnavailableError("the peer closed the session in the middle of a frame");
+    }
+    in_end_ += r;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SessionSocket::ReadRaw(size_t n) {
+  if (absl::Status s = Fill(n); !s.ok()) return s;
+  std::string out = in_.substr(in_pos_, n);
+  Consume(n);
+  return out;
+}
+
+void SessionSocket::Consume(size_t n) {
+  in_pos_ += n;
+  if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
+  // A frame far above the usual size does not pin its buffer.
+  if (in_end_ == 0 && in_.size() > 4 * kReadChunk) std::string(kReadChunk, '\0').swap(in_);
+}
+
+absl::Status SessionSocket::Read(google::protobuf::MessageLite* message) {
+  if (absl::Status s = Fill(4); !s.ok()) return s;
+  const auto* p = reinterpret_cast<const uint8_t*>(in_.data() + in_pos_);
+  const size_t size = (size_t{p[0]} << 24) | (size_t{p[1]} << 16) | (size_t{p[2]} << 8) | p[3];
+  if (size > kMaxSessionFrame) {
+    return absl::DataLossError(
+        absl::StrCat("frame of ", size, " bytes exceeds the ", kMaxSessionFrame, "-byte limit"));
+  }
+  if (absl::Status s = Fill(4 + size); !s.ok()) {
+    return absl::IsOutOfRange(s) ? absl::UnavailableError("the peer closed mid-frame") : s;
+  }
+  const bool parsed = message->ParseFromArray(in_.data() + in_pos_ + 4, static_cast<int>(size));
+  Consume(4 + size);
+  if (!parsed) return absl::DataLossError("undecodable frame");
+  return absl::OkStatus();
+}
+
+void SessionSocket::Shutdown() { ::shutdown(fd_, SHUT_RDWR); }
+
+}  // namespace shale::tablet

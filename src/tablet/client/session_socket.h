@@ -1,0 +1,71 @@
+#pragma once
+
+// The tablet's session port: the gateway's query path without gRPC (DESIGN
+// §5, "the query path is the hot path"; docs/bench.md shows why). One TCP
+// connection carries one session, exactly like one Query.Session stream: the
+// client writes an 8-byte preface, then SessionRequest frames; the tablet
+// answers each with one SessionResponse frame, in order. A frame is a 4-byte
+// big-endian length followed by that many bytes of serialized protobuf.
+//
+// SessionSocket: a connected socket with buffered, blocking frame reads and
+// writes. Owned by one side of the connection (it closes the descriptor);
+// Read and Write are called from one thread at a time, Shutdown from any
+// thread (it wakes a blocked Read).
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message_lite.h"
+
+namespace shale::tablet {
+
+// What a client sends first, so that a stray connection (psql, a port
+// scanner) is told apart from a gateway.
+inline constexpr absl::string_view kSessionPreface("SHALEQS1", 8);
+// The largest frame either side accepts (the gRPC services' limit too).
+inline constexpr size_t kMaxSessionFrame = 64u << 20;
+
+class SessionSocket {
+ public:
+  // Takes ownership of a connected stream socket.
+  explicit SessionSocket(int fd);
+  ~SessionSocket();
+  SessionSocket(const SessionSocket&) = delete;
+  SessionSocket& operator=(const SessionSocket&) = delete;
+
+  // Connects to host:port within timeout, with TCP_NODELAY, and sends the
+  // preface. Unavailable when the tablet cannot be reached.
+  static absl::StatusOr<std::unique_ptr<SessionSocket>> Connect(const std::string& host, int port,
+                                                                absl::Duration timeout);
+
+  // Sends one frame. Unavailable when the connection failed.
+  absl::Status Write(const google::protobuf::MessageLite& message);
+  // Reads one frame into message. OutOfRange when the peer closed the
+  // connection cleanly between frames; Unavailable when it failed (or closed
+  // mid-frame); DataLoss for an oversized or undecodable frame.
+  absl::Status Read(google::protobuf::MessageLite* message);
+  // Reads exactly n raw bytes (the preface); errors as for Read.
+  absl::StatusOr<std::string> ReadRaw(size_t n);
+
+  // Shuts the connection down in both directions; a blocked Read returns.
+  void Shutdown();
+  int fd() const { return fd_; }
+
+ private:
+  // Makes at least n bytes available at in_[in_pos_]; errors as for Read.
+  absl::Status Fill(size_t n);
+  // Marks n buffered bytes read.
+  void Consume(size_t n);
+
+  const int fd_;
+  std::string in_;     // the receive buffer: bytes [in_pos_, in_end_) are unread
+  size_t in_pos_ = 0;
+  size_t in_end_ = 0;
+  std::string out_;    // the frame being written (kept to reuse its buffer)
+};
+
+}  // namespace shale::tablet

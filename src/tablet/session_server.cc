@@ -1,0 +1,140 @@
+#include "tablet/session_server.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+#include "tablet/client/grpc_status.h"
+#include "tablet/client/session_socket.h"
+#include "tablet/session_handler.h"
+
+namespace shale::tablet {
+
+absl::Status SessionServer::Start(const std::string& bind_address, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  const std::string where = absl::StrCat(bind_address, ":", port);
+  if (int rc = ::getaddrinfo(bind_address.empty() ? nullptr : bind_address.c_str(),
+                             service.c_str(), &hints, &found);
+      rc != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for sessions on ", where, ": ", ::gai_strerror(rc)));
+  }
+  std::string error = "no address";
+  for (const addrinfo* a = found; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
+      listen_fd_ = fd;
+    } else {
+      error = std::strerror(errno);
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(found);
+  if (listen_fd_ < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for sessions on ", where, ": ", error));
+  }
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  acceptor_ = std::thread([this] { AcceptLoop(); });
+  return absl::OkStatus();
+}
+
+void SessionServer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+  }
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
+  if (acceptor_.joinable()) acceptor_.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  listen_fd_ = -1;
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int64_t* threads) { return *threads == 0; }, &threads_));
+}
+
+int64_t SessionServer::connections() const {
+  absl::MutexLock lock(&mu_);
+  return open_fds_.size();
+}
+
+void SessionServer::AcceptLoop() {
+  for (;;) {
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      if (fd >= 0) ::close(fd);
+      return;
+    }
+    if (fd < 0) {
+      if (errno != EINTR && errno != ECONNABORTED && errno != EMFILE && errno != ENFILE) {
+        spdlog::error("session port: accept failed: {}", std::strerror(errno));
+        return;
+      }
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    open_fds_.insert(fd);
+    ++threads_;
+    accepted_.fetch_add(1);
+    std::thread([this, fd] { Serve(fd); }).detach();
+  }
+}
+
+void SessionServer::Serve(int fd) {
+  {
+    SessionSocket socket(fd);
+    absl::StatusOr<std::string> preface = socket.ReadRaw(kSessionPreface.size());
+    if (preface.ok() && *preface == kSessionPreface) {
+      SessionHandler handler(ctx_);
+      SessionRequest request;
+      SessionResponse response;
+      for (;;) {
+        absl::Status s = socket.Read(&request);
+        if (!s.ok()) {
+          if (!absl::IsOutOfRange(s)) spdlog::warn("session port: connection ended: {}", s.ToString());
+          break;
+        }
+        handler.Run(request, &response);
+        s = socket.Write(response);
+        if (absl::IsResourceExhausted(s)) {  // too large a result: answer with the error
+          const int64_t id = response.id();
+          response.Clear();
+          response.set_id(id);
+          *response.mutable_error() = ToQueryError(s);
+          s = socket.Write(response);
+        }
+        if (!s.ok()) break;
+      }
+    } else if (preface.ok()) {
+      spdlog::warn("session port: a connection did not start with the session preface; closed");
+    }
+    absl::MutexLock lock(&mu_);
+    open_fds_.erase(fd);
+  }  // the socket closes here, after leaving open_fds_ (no shutdown of a reused fd)
+  absl::MutexLock lock(&mu_);
+  --threads_;
+}
+
+}  // namespace shale::tablet
