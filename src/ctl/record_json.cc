@@ -26,6 +26,7 @@ std::unique_ptr<google::protobuf::Message> RecordFor(absl::string_view path) {
   if (name == "CellInfo") return std::make_unique<topodata::CellInfo>();
   if (name == "VSchema") return std::make_unique<topodata::VSchema>();
   if (name == "RoutingPolicy") return std::make_unique<topodata::RoutingPolicy>();
+  if (name == "CtldLeader") return std::make_unique<topodata::CtldLeader>();
   return nullptr;
 }
 

@@ -50,8 +50,11 @@ FailoverController::~FailoverController() { Stop(); }
 absl::Status FailoverController::Start() {
   {
     absl::MutexLock l(&mu_);
-    if (started_) return absl::FailedPreconditionError("the failover controller was started");
+    if (started_) return absl::FailedPreconditionError("the failover controller is running");
     started_ = true;
+    stopping_ = false;
+    next_discovery_ = absl::InfinitePast();
+    discovery_error_.clear();
   }
   if (options_.metrics != nullptr) {
     absl::Status s = options_.metrics->AddCallbackGauge(
@@ -97,6 +100,14 @@ void FailoverController::Stop() {
     (void)options_.metrics->RemoveCallback("shale_ctld_shards");
     (void)options_.metrics->RemoveCallback("shale_ctld_primaries_down");
   }
+  absl::MutexLock l(&mu_);
+  started_ = false;  // Start may run again (the next leadership term)
+  stopping_ = false;
+}
+
+bool FailoverController::running() const {
+  absl::MutexLock l(&mu_);
+  return started_ && !stopping_;
 }
 
 void FailoverController::Dispose(std::unique_ptr<Shard>& s) {

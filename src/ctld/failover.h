@@ -14,7 +14,9 @@
 // retried after retry_interval. Every attempt lands in a bounded history.
 //
 // Lifecycle: construct, Start(), Stop() (idempotent; the destructor calls
-// it). The topology server and the metrics registry are borrowed and must
+// it); Start() may run again after Stop() returned: ctld runs the controller
+// only while it is the leader (LeaderElection), and the history stays across
+// its terms. The topology server and the metrics registry are borrowed and must
 // outlive the controller. Thread-safe: one loop thread, one thread per
 // running failover, the monitors' threads; StatusJson(), History() and
 // StatusHtml() may be called from any thread (the HTTP workers).
@@ -68,10 +70,13 @@ class FailoverController {
   FailoverController& operator=(const FailoverController&) = delete;
 
   // Runs the first discovery (an unreachable topology is retried by the
-  // loop, not an error) and starts the loop. FailedPrecondition if started twice.
+  // loop, not an error) and starts the loop. FailedPrecondition if running.
   absl::Status Start();
-  // Stops the loop, waits for running failovers, stops every monitor.
+  // Stops the loop, waits for running failovers, stops every monitor. A
+  // second concurrent call returns at once.
   void Stop();
+  // Between Start() and Stop().
+  bool running() const;
 
   // {"failover_after_ms", "shards": [...], "history": [...]}.
   nlohmann::json StatusJson() const;

@@ -22,10 +22,12 @@ std::string Ms(absl::Duration d) {
 nlohmann::json FailoverController::StatusJson() const {
   nlohmann::json shards = nlohmann::json::array();
   std::string discovery_error;
+  bool running = false;
   {
     absl::MutexLock l(&mu_);
     const absl::Time now = absl::Now();
     discovery_error = discovery_error_;
+    running = started_ && !stopping_;
     for (const auto& entry : shards_) {
       const Shard& s = *entry.second;
       nlohmann::json j = {{"keyspace", s.keyspace},
@@ -49,7 +51,8 @@ nlohmann::json FailoverController::StatusJson() const {
       shards.push_back(std::move(j));
     }
   }
-  return {{"failover_after_ms", absl::ToDoubleMilliseconds(options_.failover_after)},
+  return {{"running", running},
+          {"failover_after_ms", absl::ToDoubleMilliseconds(options_.failover_after)},
           {"discovery_error", discovery_error},
           {"shards", shards},
           {"history", history_.ToJson()}};
@@ -88,6 +91,7 @@ std::string FailoverController::StatusHtml() const {
                             Ms(e.down_for), Ms(e.took), e.message});
   }
   return absl::StrCat(
+      running() ? "" : "<p>Not running: only the leading ctld watches primaries.</p>",
       "<p>Failover after ", Ms(options_.failover_after), " of unreachability. JSON: ",
       "<a href=\"/debug/failover\">/debug/failover</a></p>",
       http::HtmlTable({"shard", "primary", "term", "health", "failover"}, shard_rows),

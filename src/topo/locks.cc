@@ -57,4 +57,9 @@ absl::StatusOr<std::unique_ptr<LockHandle>> Server::LockShard(absl::string_view 
                   absl::StrCat("shard ", keyspace, "/", shard), reason, lock_ttl_, timeout);
 }
 
+absl::StatusOr<std::unique_ptr<LockHandle>> Server::LockCtldLeadership(absl::string_view reason,
+                                                                       absl::Duration timeout) {
+  return TakeLock(*global_, paths::CtldDir(), "ctld leadership", reason, lock_ttl_, timeout);
+}
+
 }  // namespace shale::topo

@@ -30,6 +30,9 @@ inline std::string CellInfo(absl::string_view cell) {
 }
 inline std::string RoutingPolicy() { return "/global/RoutingPolicy"; }
 inline std::string NextTableId() { return "/global/meta/next_table_id"; }
+// ctld leadership: the election lock lives below CtldDir()/locks/.
+inline std::string CtldDir() { return "/global/ctld"; }
+inline std::string CtldLeader() { return "/global/ctld/CtldLeader"; }
 
 // Cell-relative paths; root is the cell's root, e.g. "/zone1".
 inline std::string TabletsDir(absl::string_view root) { return absl::StrCat(root, "/tablets"); }

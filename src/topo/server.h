@@ -41,6 +41,7 @@ struct Versioned_ {
 using KeyspaceInfo = Versioned_<topodata::Keyspace>;
 using ShardInfo = Versioned_<topodata::Shard>;
 using TabletInfo = Versioned_<topodata::Tablet>;
+using CtldLeaderInfo = Versioned_<topodata::CtldLeader>;
 
 // A mutation applied by the read-modify-write helpers. Returning an error
 // aborts the update and is passed through to the caller.
@@ -149,6 +150,19 @@ class Server {
                                                         absl::string_view shard,
                                                         absl::string_view reason,
                                                         absl::Duration timeout);
+  // The ctld leadership lock (of /global/ctld): its holder is the leading ctld.
+  // DeadlineExceeded when another ctld holds it for longer than timeout.
+  absl::StatusOr<std::unique_ptr<LockHandle>> LockCtldLeadership(absl::string_view reason,
+                                                                 absl::Duration timeout);
+
+  // ---- ctld_leader.cc: /global/ctld/CtldLeader
+  // NotFound when no ctld was ever elected.
+  absl::StatusOr<CtldLeaderInfo> GetCtldLeader();
+  // Writes the record: with expected, only if it is still at that version
+  // (Aborted otherwise, NotFound if gone); without, unconditionally. Returns
+  // the new version. Only the holder of LockCtldLeadership writes it.
+  absl::StatusOr<Version> PutCtldLeader(const topodata::CtldLeader& record,
+                                        std::optional<Version> expected);
 
   // ---- meta.cc: /global/meta/next_table_id
   // Allocates a cluster-wide unique table id (1, 2, 3, ...), never reused.

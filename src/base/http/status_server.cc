@@ -204,6 +204,11 @@ void StatusServer::ServeHttp(const httplib::Request& req, httplib::Response& res
   res.set_content(response.body, response.content_type);
 }
 
+void StatusServer::ReplaceIndex(HttpHandler handler) {
+  absl::MutexLock lock(&mu_);
+  routes_["/"] = std::move(handler);
+}
+
 HttpResponse StatusServer::Route(const HttpRequest& request) {
   HttpHandler handler = FindHandler(request.path);
   if (!handler) return HttpResponse::Text(404, absl::StrCat("no page at ", request.path, "\n"));

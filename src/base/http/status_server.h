@@ -108,6 +108,9 @@ class StatusServer {
   // does not start with '/' or handler is empty; AlreadyExists if the path is
   // taken (the built-in routes are).
   absl::Status Handle(absl::string_view path, HttpHandler handler);
+  // Serves / with handler instead of the index of routes (ctld's dashboard);
+  // /debug/status still links every route.
+  void ReplaceIndex(HttpHandler handler);
 
   // Binds and starts serving. FailedPrecondition if already running;
   // InvalidArgument for a bad port, an unusable address or a permission

@@ -246,6 +246,18 @@ TEST_F(StatusServerTest, CustomHandlers) {
   EXPECT_THAT(res->body, HasSubstr("kaboom"));
 }
 
+TEST_F(StatusServerTest, ReplaceIndexServesTheOwnersPageAtRoot) {
+  StatusServer server(Options(), &registry_);
+  server.ReplaceIndex([](const HttpRequest&) { return HttpResponse::Html(200, "dashboard"); });
+  ASSERT_TRUE(server.Start().ok());
+  auto res = Get(server, "/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "dashboard");
+  res = Get(server, "/debug/status");  // still links the other routes
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("/metrics"));
+}
+
 TEST_F(StatusServerTest, NullRegistryAndConcurrentScrapes) {
   StatusServer server(Options(), nullptr);
   ASSERT_TRUE(server.Start().ok());
