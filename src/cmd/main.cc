@@ -3,12 +3,19 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "cmd/ctl_command.h"
 #include "cmd/ctld_command.h"
 #include "cmd/gate_command.h"
 #include "cmd/tablet_command.h"
 
 int main(int argc, char** argv) {
+#ifdef NDEBUG
+  // Debian's abseil checks every Mutex acquisition for lock-order cycles,
+  // which costs measurable CPU on the query path (docs/bench.md); the tests'
+  // debug builds keep the check.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   CLI::App app{
       "Shale: a sharded, replicated SQL database cluster.\n"
       "Applications talk PostgreSQL to a gateway; each shard is a set of SQLite tablets."};
