@@ -126,7 +126,7 @@ TEST_F(GateLoadTest, PlannedMigrationDuringUpdatesCausesNoClientError) {
 TEST_F(GateLoadTest, KillOfAPrimaryDuringReadsCausesNoClientError) {
   Subprocess ctld;
   ASSERT_TRUE(ctld.Start({FindBinary("shale"), "ctld", "--topo", topo(), "--failover-after",
-                          "1s", "--http-port", "0", "--discovery-interval", "1s"})
+                          "1s", "--http-port", "0", "--grpc-port", "0", "--discovery-interval", "1s"})
                   .ok());
   ASSERT_TRUE(ctld.ReadLine(absl::Seconds(30)).ok());
   std::unique_ptr<Subprocess> bench = StartPgbench("select.sql", "prepared", 4, 8);
