@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "topodata.pb.h"
 
@@ -69,6 +70,49 @@ void KeyRangesToHex(nlohmann::json& j) {
   }
 }
 
+// The field of d named key in JSON: by its proto name or its JSON (lowerCamel) name.
+const google::protobuf::FieldDescriptor* FieldNamed(const google::protobuf::Descriptor* d,
+                                                    const std::string& key) {
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->name() == key || f->json_name() == key) return f;
+  }
+  return nullptr;
+}
+
+// The path (e.g. tables["t"].tabel_id) of the first key in j, the JSON of a
+// message d, that names no field; empty when there is none. Looks into our
+// own message fields, repeated ones and string-keyed maps of them; the
+// well-known types (google.protobuf.*) are left to the protobuf parser.
+std::string UnknownField(const nlohmann::json& j, const google::protobuf::Descriptor* d,
+                         const std::string& path) {
+  if (!j.is_object() || absl::StartsWith(d->full_name(), "google.protobuf.")) return "";
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string at = path.empty() ? it.key() : absl::StrCat(path, ".", it.key());
+    const google::protobuf::FieldDescriptor* f = FieldNamed(d, it.key());
+    if (f == nullptr) return at;
+    if (f->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) continue;
+    const nlohmann::json& v = it.value();
+    std::string found;
+    if (f->is_map()) {
+      const google::protobuf::Descriptor* value = f->message_type()->map_value()->message_type();
+      if (value == nullptr || !v.is_object()) continue;
+      for (auto e = v.begin(); e != v.end() && found.empty(); ++e) {
+        found = UnknownField(e.value(), value, absl::StrCat(at, "[\"", e.key(), "\"]"));
+      }
+    } else if (f->is_repeated()) {
+      if (!v.is_array()) continue;
+      for (size_t i = 0; i < v.size() && found.empty(); ++i) {
+        found = UnknownField(v[i], f->message_type(), absl::StrCat(at, "[", i, "]"));
+      }
+    } else {
+      found = UnknownField(v, f->message_type(), at);
+    }
+    if (!found.empty()) return found;
+  }
+  return "";
+}
+
 }  // namespace
 
 nlohmann::json RecordToJson(const google::protobuf::Message& record) {
@@ -97,11 +141,26 @@ absl::StatusOr<nlohmann::json> DecodeTopoValue(absl::string_view path, absl::str
 }
 
 absl::Status JsonToRecord(absl::string_view json, google::protobuf::Message* record) {
+  const std::string what = absl::StrCat("invalid ", record->GetDescriptor()->name(), " JSON: ");
+  // nlohmann first: it is strict (protobuf accepts trailing commas) and says
+  // where the syntax breaks (line and column).
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json.begin(), json.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    absl::string_view reason = e.what();
+    if (size_t at = reason.find("] "); at != absl::string_view::npos) {
+      reason.remove_prefix(at + 2);  // "[json.exception.parse_error.101] "
+    }
+    return absl::InvalidArgumentError(absl::StrCat(what, reason));
+  }
+  if (std::string field = UnknownField(j, record->GetDescriptor(), ""); !field.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, "unknown field ", field));
+  }
   google::protobuf::util::JsonParseOptions options;
   auto status = google::protobuf::util::JsonStringToMessage(std::string(json), record, options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid ", record->GetDescriptor()->name(),
-                                                   " JSON: ", std::string(status.message())));
+    return absl::InvalidArgumentError(absl::StrCat(what, std::string(status.message())));
   }
   return absl::OkStatus();
 }

@@ -20,8 +20,10 @@ nlohmann::json RecordToJson(const google::protobuf::Message& record);
 // {"hex": "..."} otherwise. DataLoss when a known record does not parse.
 absl::StatusOr<nlohmann::json> DecodeTopoValue(absl::string_view path, absl::string_view value);
 
-// Parses JSON (proto field names) into record. InvalidArgument with the
-// parser's reason on bad input.
+// Parses JSON (proto field names, or their lowerCamel JSON names) into
+// record. InvalidArgument "invalid <Record> JSON: ..." on bad input: for
+// malformed JSON the line and column, for an unknown field its path (e.g.
+// tables["t"].tabel_id), else the protobuf parser's reason.
 absl::Status JsonToRecord(absl::string_view json, google::protobuf::Message* record);
 
 }  // namespace shale::ctl

@@ -46,5 +46,31 @@ TEST(RecordJsonTest, JsonToRecordRoundTripAndErrors) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(RecordJsonTest, JsonToRecordSaysWhereAndWhich) {
+  struct Case {
+    const char* json;
+    const char* expect;  // the whole message
+  } cases[] = {
+      {"{\n  \"sharded\": true,\n  \"tables\": {\"t\": {\"table_id\": 1,}}\n}",
+       "invalid VSchema JSON: parse error at line 3, column 34: syntax error while parsing object "
+       "key - unexpected '}'; expected string literal"},
+      {R"({"tables": {"t": {"tabel_id": 1}}})",
+       R"(invalid VSchema JSON: unknown field tables["t"].tabel_id)"},
+      {R"({"tables": {"t": {"column_vindexes": [{}, {"colum": "id"}]}}})",
+       R"(invalid VSchema JSON: unknown field tables["t"].column_vindexes[1].colum)"},
+      {R"({"vindexes": {"h": {"type": "hash"}}, "shardd": true})",
+       "invalid VSchema JSON: unknown field shardd"},
+  };
+  for (const Case& c : cases) {
+    topodata::VSchema v;
+    absl::Status s = JsonToRecord(c.json, &v);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.json;
+    EXPECT_EQ(s.message(), c.expect) << c.json;
+  }
+  topodata::VSchema v;  // JSON (lowerCamel) names are fields too
+  ASSERT_TRUE(JsonToRecord(R"({"tables": {"t": {"tableId": "4", "columnVindexes": []}}})", &v).ok());
+  EXPECT_EQ(v.tables().at("t").table_id(), 4);
+}
+
 }  // namespace
 }  // namespace shale::ctl
