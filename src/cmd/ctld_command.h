@@ -1,8 +1,10 @@
 #pragma once
 
-// `shale ctld`: the controller (DESIGN §1). Today it runs automatic failover
-// (ctld::FailoverController) and serves its status port; the meta service
-// and the dashboard come later. Runs until SIGTERM or SIGINT, then stops
+// `shale ctld`: the controller (DESIGN §1). Several may run on one topology:
+// ctld::LeaderElection picks the leader, which alone runs automatic failover
+// (ctld::FailoverController); every ctld serves the dashboard
+// (ctld::Dashboard) and its status port, and a gRPC port for the services of
+// ctld::RegisterCtldServices. Runs until SIGTERM or SIGINT, then stops
 // cleanly. Confined to the main thread (plus one signal-waiting thread).
 
 #include <string>
@@ -20,6 +22,7 @@ struct CtldFlags {
   std::string retry_interval = "5s";
   std::string bind_address = "127.0.0.1";
   int http_port = 0;
+  int grpc_port = 15999;  // 0 picks a free port; -1 serves no gRPC
   double topo_wait_s = 30;
 };
 

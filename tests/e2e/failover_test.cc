@@ -1,11 +1,12 @@
-// End-to-end tests of `shale ctld`'s automatic failover with real tablet
-// processes: a primary killed with kill -9 is replaced (the time from the
-// kill to the new primary serving is printed), two ctlds do not both act,
-// and the status port shows and counts what happened.
-
-#include <httplib.h>
+// End-to-end tests of `shale ctld` with real tablet processes: a primary
+// killed with kill -9 is replaced (the time from the kill to the new primary
+// serving is printed), and the status port shows and counts what happened;
+// of two ctlds one leads and only it acts; kill -9 of the leading ctld hands
+// the leadership (and the failover duty) to the standby.
 
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "tests/e2e/http_get.h"
 #include "tests/e2e/reparent_fixture.h"
 
 namespace shale::e2e {
@@ -13,19 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// GET http://127.0.0.1:port/path: the body, or "" on any failure.
-std::string HttpGet(int port, const std::string& path) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(5);
-  httplib::Result r = client.Get(path);
-  if (!r || r->status != 200) return "";
-  return r->body;
-}
-
-nlohmann::json Failover(int port) {
-  return nlohmann::json::parse(HttpGet(port, "/debug/failover"), nullptr, false);
-}
+nlohmann::json Failover(int port) { return HttpGetJson(port, "/debug/failover"); }
 
 // The ctld watches primary and has heard from it.
 bool Watching(int port, const std::string& primary) {
@@ -115,14 +104,20 @@ TEST_F(FailoverE2eTest, CtldReplacesAKilledPrimary) {
   EXPECT_EQ(*code, 0);
 }
 
+// Of two ctlds only the leader watches primaries; it alone fails over.
 TEST_F(FailoverE2eTest, TwoCtldsDoNotBothAct) {
   StartClusterWithPrimary();
   const int64_t term = Shard().primary_term();
   Ctld a = StartCtld("1.5s");
   Ctld b = StartCtld("1.5s");
   ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] {
-    return Watching(a.http_port, "zone1-101") && Watching(b.http_port, "zone1-101");
+    return IsCtldLeader(a.http_port) != IsCtldLeader(b.http_port);
   }));
+  const Ctld& leader = IsCtldLeader(a.http_port) ? a : b;
+  const Ctld& standby = IsCtldLeader(a.http_port) ? b : a;
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return Watching(leader.http_port, "zone1-101"); }));
+  EXPECT_EQ(Failover(standby.http_port)["running"], false);
+  EXPECT_EQ(Failover(standby.http_port)["shards"].size(), 0u);
 
   const std::pair<std::string, absl::Duration> killed = KillPrimaryAndWait();
   const std::string primary = killed.first;  // not a structured binding: lambdas capture it
@@ -130,14 +125,76 @@ TEST_F(FailoverE2eTest, TwoCtldsDoNotBothAct) {
   ASSERT_FALSE(primary.empty());
   std::cout << "two ctlds: kill -9 to " << primary << " serving took "
             << absl::ToInt64Milliseconds(took) << " ms\n";
-  // Both settle on the new primary; exactly one of them acted.
-  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] {
-    return Watching(a.http_port, primary) && Watching(b.http_port, primary);
-  }));
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return Watching(leader.http_port, primary); }));
   EXPECT_EQ(Shard().primary_term(), term + 1);
-  EXPECT_EQ(Succeeded(a.http_port) + Succeeded(b.http_port), 1)
-      << Failover(a.http_port)["history"].dump() << "\n"
-      << Failover(b.http_port)["history"].dump();
+  EXPECT_EQ(Succeeded(leader.http_port), 1) << Failover(leader.http_port)["history"].dump();
+  EXPECT_EQ(Succeeded(standby.http_port), 0) << Failover(standby.http_port)["history"].dump();
+}
+
+// The leader record names the ctld that /debug/vars calls the leader, with
+// the addresses it serves on; kill -9 of that ctld makes the standby the
+// leader within the lock's lease, with its own record and the next term, and
+// it then fails over a killed primary, once.
+TEST_F(FailoverE2eTest, StandbyCtldTakesOverAfterKill9OfTheLeader) {
+  StartClusterWithPrimary();
+  const int64_t term = Shard().primary_term();
+  Ctld a = StartCtld("1.5s");
+  Ctld b = StartCtld("1.5s");
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] {
+    return IsCtldLeader(a.http_port) != IsCtldLeader(b.http_port);
+  })) << CtldLeadership(a.http_port).dump() << CtldLeadership(b.http_port).dump();
+  Ctld& leader = IsCtldLeader(a.http_port) ? a : b;
+  Ctld& standby = IsCtldLeader(a.http_port) ? b : a;
+
+  absl::StatusOr<topo::CtldLeaderInfo> record = ts_->GetCtldLeader();
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->record.holder(), CtldLeadership(leader.http_port)["holder"]);
+  EXPECT_EQ(record->record.http_address(), absl::StrCat("127.0.0.1:", leader.http_port));
+  EXPECT_EQ(record->record.grpc_address(), absl::StrCat("127.0.0.1:", leader.grpc_port));
+  EXPECT_FALSE(record->record.has_resigned_at());
+  const int64_t leader_term = record->record.term();
+  EXPECT_GE(leader_term, 1);
+  // Its gRPC port answers at the published address.
+  auto channel = grpc::CreateChannel(record->record.grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  EXPECT_TRUE(channel->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
+  EXPECT_THAT(HttpGet(leader.http_port, "/metrics"), HasSubstr("shale_ctld_is_leader 1"));
+  EXPECT_THAT(HttpGet(standby.http_port, "/metrics"), HasSubstr("shale_ctld_is_leader 0"));
+  EXPECT_THAT(HttpGet(standby.http_port, "/debug/status"), HasSubstr("standing by"));
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return Watching(leader.http_port, "zone1-101"); }));
+
+  const absl::Time killed = absl::Now();
+  ASSERT_TRUE(leader.process->Kill(SIGKILL).ok());
+  ASSERT_TRUE(leader.process->WaitFor(absl::Seconds(10)).ok());
+  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] { return IsCtldLeader(standby.http_port); }))
+      << CtldLeadership(standby.http_port).dump();
+  std::cout << "ctld takeover: kill -9 of the leader to the standby leading took "
+            << absl::ToInt64Milliseconds(absl::Now() - killed) << " ms (lock lease 10 s)\n";
+  record = ts_->GetCtldLeader();
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->record.holder(), CtldLeadership(standby.http_port)["holder"]);
+  EXPECT_EQ(record->record.http_address(), absl::StrCat("127.0.0.1:", standby.http_port));
+  EXPECT_EQ(record->record.grpc_address(), absl::StrCat("127.0.0.1:", standby.grpc_port));
+  EXPECT_EQ(record->record.term(), leader_term + 1);
+  EXPECT_THAT(HttpGet(standby.http_port, "/metrics"),
+              HasSubstr("shale_ctld_leadership_changes_total{change=\"gained\"} 1"));
+
+  // The new leader took over the failover duty: a killed primary is replaced once.
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return Watching(standby.http_port, "zone1-101"); }));
+  const std::string primary = KillPrimaryAndWait().first;
+  ASSERT_FALSE(primary.empty()) << Failover(standby.http_port).dump();
+  EXPECT_EQ(Shard().primary_term(), term + 1);
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return Watching(standby.http_port, primary); }));
+  EXPECT_EQ(Succeeded(standby.http_port), 1) << Failover(standby.http_port)["history"].dump();
+
+  // SIGTERM: it steps down cleanly and says so in the record.
+  ASSERT_TRUE(standby.process->Kill(SIGTERM).ok());
+  absl::StatusOr<int> code = standby.process->WaitFor(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  record = ts_->GetCtldLeader();
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_TRUE(record->record.has_resigned_at());
 }
 
 TEST_F(FailoverE2eTest, HelpExplainsCtld) {
@@ -146,6 +203,9 @@ TEST_F(FailoverE2eTest, HelpExplainsCtld) {
   EXPECT_EQ(r->exit_code, 0);
   EXPECT_THAT(r->out, HasSubstr("--failover-after"));
   EXPECT_THAT(r->out, HasSubstr("EmergencyReparentShard"));
+  EXPECT_THAT(r->out, HasSubstr("--grpc-port"));
+  EXPECT_THAT(r->out, HasSubstr("15999"));
+  EXPECT_THAT(r->out, HasSubstr("/global/ctld/CtldLeader"));
   absl::StatusOr<CliResult> bad = RunShale({"ctld", "--failover-after", "soon"});
   ASSERT_TRUE(bad.ok());
   EXPECT_NE(bad->exit_code, 0);

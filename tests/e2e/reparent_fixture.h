@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tests/e2e/ctld_fixture.h"
 #include "tests/e2e/tablet_fixture.h"
 
 namespace shale::e2e {
@@ -112,30 +112,11 @@ class ReparentE2eTest : public TabletE2eTest {
 
   // ---- ctld
 
-  struct Ctld {
-    std::unique_ptr<Subprocess> process;
-    int http_port = 0;
-  };
-  // Starts `shale ctld` on this topology and reads the status port it prints.
+  using Ctld = CtldProcess;
+  // Starts `shale ctld` on this topology (free HTTP and gRPC ports).
   Ctld StartCtld(const std::string& failover_after) {
-    Ctld c;
-    c.process = std::make_unique<Subprocess>();
-    absl::Status s = c.process->Start({FindBinary("shale"), "ctld", "--topo", topo(),
-                                       "--failover-after", failover_after, "--http-port", "0",
-                                       "--discovery-interval", "1s"});
-    EXPECT_TRUE(s.ok()) << s;
-    absl::StatusOr<std::string> line = c.process->ReadLine(absl::Seconds(30));
-    EXPECT_TRUE(line.ok()) << line.status();
-    if (line.ok()) {
-      const size_t at = line->find("http_port=");
-      if (at != std::string::npos) {
-        std::string digits = line->substr(at + 10);
-        digits = digits.substr(0, digits.find(')'));
-        EXPECT_TRUE(absl::SimpleAtoi(digits, &c.http_port)) << *line;
-      }
-    }
-    EXPECT_GT(c.http_port, 0) << (line.ok() ? *line : "");
-    return c;
+    return StartCtldProcess(topo(), {"--failover-after", failover_after, "--discovery-interval",
+                                     "1s"});
   }
 
  private:
