@@ -34,6 +34,7 @@ inline constexpr absl::string_view kInvalidTableDefinition = "42P16";  // invali
 inline constexpr absl::string_view kInsufficientPrivilege = "42501";   // insufficient_privilege
 inline constexpr absl::string_view kFeatureNotSupported = "0A000";     // feature_not_supported
 inline constexpr absl::string_view kSerializationFailure = "40001";    // serialization_failure
+inline constexpr absl::string_view kActiveSqlTransaction = "25001";    // active_sql_transaction
 inline constexpr absl::string_view kReadOnlyTransaction = "25006";     // read_only_sql_transaction
 inline constexpr absl::string_view kNoActiveTransaction = "25P01";     // no_active_sql_transaction
 inline constexpr absl::string_view kInFailedTransaction = "25P02";     // in_failed_sql_transaction

@@ -1,14 +1,14 @@
 #include "ctld/ctld_services.h"
 
+#include "ctld/meta_service.h"
+
 namespace shale::ctld {
 
 std::vector<std::unique_ptr<grpc::Service>> RegisterCtldServices(grpc::ServerBuilder& builder,
                                                                  const CtldContext& ctx) {
   std::vector<std::unique_ptr<grpc::Service>> services;
-  // Each service: services.push_back(std::make_unique<FooService>(ctx));
-  //               builder.RegisterService(services.back().get());
-  (void)builder;
-  (void)ctx;
+  services.push_back(std::make_unique<MetaService>(ctx));
+  builder.RegisterService(services.back().get());
   return services;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
 // The one place where ctld's gRPC services are created and registered on its
-// server (`shale ctld --grpc-port`). The meta service (issue 7: table ids and
-// DDL) is added here; today ctld serves no service of its own, only gRPC's
-// standard health service, enabled by the command before building the server.
+// server (`shale ctld --grpc-port`): the meta service (meta_service.h: table
+// ids and DDL), besides gRPC's standard health service, which the command
+// enables before building the server.
 
 #include <memory>
 #include <vector>

@@ -12,6 +12,7 @@
 #include "discovery/tablet_picker.h"
 #include "gate/buffer.h"
 #include "gate/schema_cache.h"
+#include "gate/table_ddl.h"
 #include "gate/tablet_stream.h"
 #include "topo/server.h"
 
@@ -39,6 +40,8 @@ struct GateContext {
   SchemaCache* schemas = nullptr;
   StreamPool* pool = nullptr;
   PrimaryBuffer* buffer = nullptr;
+  TableCreator* table_creator = nullptr;  // schema changes go to ctld (table_ddl.h)
+  TableDropper* table_dropper = nullptr;
   GateMetrics metrics;
 };
 

@@ -141,6 +141,11 @@ absl::StatusOr<pgwire::Result> GateSession::Run(const GateStatement& stmt,
   absl::StatusOr<std::shared_ptr<const Plan>> plan = stmt.PlanFor(*schema, target_);
   if (!plan.ok()) return Fail(plan.status());
   if ((*plan)->kind != PlanKind::kQuery) return RunControl(**plan, *schema);
+  if ((*plan)->ddl) {
+    absl::StatusOr<pgwire::Result> r = RunDdl(**plan, stmt.parsed());
+    if (!r.ok()) return Fail(r.status());
+    return r;
+  }
   absl::StatusOr<pgwire::Result> r = RunQuery(**plan, stmt.parsed(), *schema, params);
   if (!r.ok()) return Fail(r.status());
   return r;
@@ -186,6 +191,27 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
     out.data = Concatenate(std::move(results));
   }
   out.command_tag = Tag(plan, out.data);
+  return out;
+}
+
+absl::StatusOr<pgwire::Result> GateSession::RunDdl(const Plan& plan, const sql::Statement& stmt) {
+  if (executor_.in_transaction()) {
+    return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kActiveSqlTransaction,
+                    absl::StrCat(plan.verb, " cannot run inside a transaction block: schema "
+                                            "changes are applied cluster-wide by ctld"));
+  }
+  if (target_.tablet_type != topodata::PRIMARY || !target_.shard.empty()) {
+    return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kReadOnlyTransaction,
+                    absl::StrCat("schema changes need the keyspace's primary target (connect to "
+                                 "database ", target_.keyspace, "), not ", target_.ToString()));
+  }
+  if (IsDrop(stmt.kind)) {
+    RETURN_IF_ERROR(ctx_->table_dropper->Run(target_.keyspace, stmt));
+  } else {
+    RETURN_IF_ERROR(ctx_->table_creator->Run(target_.keyspace, stmt));
+  }
+  pgwire::Result out;
+  out.command_tag = plan.verb;
   return out;
 }
 
@@ -235,7 +261,7 @@ absl::StatusOr<pgwire::Result> GateSession::Show(const Plan& plan) {
   pgwire::Result out;
   out.returns_rows = true;
   out.command_tag = "SHOW";
-  ASSIGN_OR_RETURN(out.data, ShowResult(*ctx_, plan.variable, settings_));
+  ASSIGN_OR_RETURN(out.data, ShowResult(*ctx_, plan.variable, target_.keyspace, settings_));
   return out;
 }
 

@@ -83,6 +83,8 @@ class GateSession : public pgwire::Session {
   absl::StatusOr<pgwire::Result> RunQuery(const Plan& plan, const sql::Statement& stmt,
                                           const KeyspaceSchema& schema,
                                           absl::Span<const tablet::Value> params);
+  // A schema change: through ctld (table_ddl.h), never inside a transaction.
+  absl::StatusOr<pgwire::Result> RunDdl(const Plan& plan, const sql::Statement& stmt);
   absl::StatusOr<pgwire::Result> RunControl(const Plan& plan, const KeyspaceSchema& schema);
   absl::StatusOr<pgwire::Result> Show(const Plan& plan);
   // An error inside a transaction block fails the block.

@@ -55,6 +55,9 @@ absl::Status Gateway::StartAll() {
   picker_ = std::make_unique<discovery::TabletPicker>(options_.cell, health_.get(), serving_.get());
   schemas_ = std::make_unique<SchemaCache>(ts_, serving_.get(), options_.cell);
   pool_ = std::make_unique<StreamPool>();
+  meta_ = std::make_unique<MetaClient>(ts_);
+  table_creator_ = std::make_unique<TableCreator>(meta_.get(), schemas_.get());
+  table_dropper_ = std::make_unique<TableDropper>(meta_.get(), schemas_.get());
   buffer_ = std::make_unique<PrimaryBuffer>(
       PrimaryBuffer::Options{options_.buffer_window, options_.buffer_size}, &registry_);
   health_subscription_ =
@@ -84,6 +87,8 @@ absl::Status Gateway::StartAll() {
   ctx_.schemas = schemas_.get();
   ctx_.pool = pool_.get();
   ctx_.buffer = buffer_.get();
+  ctx_.table_creator = table_creator_.get();
+  ctx_.table_dropper = table_dropper_.get();
   ctx_.metrics.statements = registry_.AddCounterFamily(
       "shale_gate_statements_total", "Statements received, by kind.", {"kind"});
   ctx_.metrics.retries = registry_.AddCounter(

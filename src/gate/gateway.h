@@ -86,6 +86,9 @@ class Gateway {
   std::unique_ptr<SchemaCache> schemas_;
   std::unique_ptr<StreamPool> pool_;
   std::unique_ptr<PrimaryBuffer> buffer_;
+  std::unique_ptr<MetaClient> meta_;
+  std::unique_ptr<TableCreator> table_creator_;
+  std::unique_ptr<TableDropper> table_dropper_;
   GateContext ctx_;
   int health_subscription_ = -1;
   std::unique_ptr<SessionFactoryImpl> factory_;

@@ -44,7 +44,9 @@ class GatewayTest : public ::testing::Test {
   // replicas have them.
   void CreateKv(const std::vector<int64_t>& ids, int64_t v) {
     std::unique_ptr<GateSession> s = cluster_.Session("app");
-    MustRun(*s, "CREATE TABLE kv (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)");
+    absl::Status created =
+        cluster_.ExecOnPrimaries("CREATE TABLE kv (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)");
+    ASSERT_TRUE(created.ok()) << created;
     for (int64_t id : ids) {
       MustRun(*s, absl::StrCat("INSERT INTO kv (id, v) VALUES (", id, ", ", v, ")"));
     }

@@ -7,6 +7,7 @@
 #include "ctl/rebuild.h"
 #include "key/key_range.h"
 #include "key/vindex.h"
+#include "tablet/client/tablet_client.h"
 
 namespace shale::gate {
 
@@ -168,6 +169,22 @@ absl::Status GateTestCluster::WaitReplicasCaughtUp() {
                                                         ", its primary at ", want));
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GateTestCluster::ExecOnPrimaries(const std::string& sql) {
+  const char* shards[] = {"-80", "80-"};
+  for (int s = 0; s < 2; ++s) {
+    auto client = tablet::TabletClient::Connect(
+        absl::StrCat("127.0.0.1:", tablet(TabletUid(s, 0)).grpc_port()));
+    tablet::ExecuteRequest request;
+    request.mutable_target()->set_keyspace("app");
+    request.mutable_target()->set_shard(shards[s]);
+    request.mutable_target()->set_tablet_type(topodata::PRIMARY);
+    request.set_sql(sql);
+    RETURN_IF_ERROR(
+        client->Call(client->query(), &tablet::Query::Stub::Execute, request).status());
   }
   return absl::OkStatus();
 }

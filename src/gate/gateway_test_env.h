@@ -88,6 +88,11 @@ class GateTestCluster {
   // Waits until every replica holds its shard primary's newest log entry.
   absl::Status WaitReplicasCaughtUp();
 
+  // Runs a schema statement on every shard's first tablet (the primary the
+  // cluster starts with) over the tablet's Query service: in production
+  // schema changes come from ctld, which this in-process cluster lacks.
+  absl::Status ExecOnPrimaries(const std::string& sql);
+
   // An integer read straight from tablet uid's database, bypassing the gateway.
   absl::StatusOr<int64_t> TabletInt(uint32_t uid, const std::string& sql);
 

@@ -44,6 +44,18 @@ void SchemaCache::Reload(const std::string& keyspace) {
   it->second.vschema = std::move(parsed);
 }
 
+bool SchemaCache::WaitForVSchema(const std::string& keyspace,
+                                 const std::function<bool(const topodata::VSchema&)>& done,
+                                 absl::Duration timeout) {
+  if (!VSchema(keyspace).ok()) return false;  // starts the watch
+  auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    auto it = keyspaces_.find(keyspace);
+    return it != keyspaces_.end() && it->second.vschema != nullptr && done(*it->second.vschema);
+  };
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+}
+
 absl::StatusOr<std::shared_ptr<const topodata::VSchema>> SchemaCache::VSchema(
     const std::string& keyspace) {
   {

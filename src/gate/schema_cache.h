@@ -8,6 +8,7 @@
 // Owned by the Gateway; borrows the topo::Server and the watcher, which
 // must outlive it. Thread-safe.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +32,12 @@ class SchemaCache {
   // topology cannot be reached for a first look.
   absl::StatusOr<KeyspaceSchema> Get(absl::string_view keyspace);
   absl::StatusOr<KeyspaceSchema> Get(absl::string_view keyspace, absl::string_view cell);
+
+  // Waits until the keyspace's watched VSchema satisfies done (e.g. after a
+  // schema change this gateway asked ctld for). False on timeout.
+  bool WaitForVSchema(const std::string& keyspace,
+                      const std::function<bool(const topodata::VSchema&)>& done,
+                      absl::Duration timeout);
 
  private:
   struct Entry {

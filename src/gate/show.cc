@@ -76,11 +76,28 @@ tablet::QueryResult ShowTablets(GateContext& ctx) {
   return t.Take();
 }
 
+// The keyspace's tables as this gateway's catalog (the watched VSchema) has them.
+absl::StatusOr<tablet::QueryResult> ShowTables(GateContext& ctx, const std::string& keyspace) {
+  ASSIGN_OR_RETURN(KeyspaceSchema schema, ctx.schemas->Get(keyspace));
+  Table t({"table", "type", "sharding_column", "table_id"});
+  std::map<std::string, const topodata::VSchema::Table*> sorted;
+  for (const auto& [name, table] : schema.vschema().tables()) sorted[name] = &table;
+  for (const auto& [name, table] : sorted) {
+    const bool reference = table->type() == topodata::VSchema::REFERENCE;
+    std::string column = "-";
+    if (!reference && table->column_vindexes_size() > 0) column = table->column_vindexes(0).column();
+    t.Add({name, reference ? "reference" : (column == "-" ? "unsharded" : "sharded"), column,
+           absl::StrCat(table->table_id())});
+  }
+  return t.Take();
+}
+
 }  // namespace
 
 absl::StatusOr<tablet::QueryResult> ShowResult(
-    GateContext& ctx, const std::string& what,
+    GateContext& ctx, const std::string& what, const std::string& keyspace,
     const std::map<std::string, std::string>& settings) {
+  if (what == "tables") return ShowTables(ctx, keyspace);
   if (what == "keyspaces") {
     Table t({"keyspace"});
     ASSIGN_OR_RETURN(std::vector<std::string> keyspaces, ctx.ts->ListKeyspaces());

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tests/e2e/ctld_fixture.h"
 #include "tests/e2e/tablet_fixture.h"
 
 namespace shale::e2e {
@@ -29,7 +30,8 @@ class GateE2eTest : public TabletE2eTest {
   std::string PrimaryOf(int shard) const { return Alias(shard, 0); }
 
   // Creates app (sharded by id), its two shards and their tablets, elects
-  // the primaries and publishes the serving graph.
+  // the primaries, publishes the serving graph and starts a ctld (schema
+  // changes through the gateway go to its meta service).
   void StartCluster(int replicas = 2, const std::string& durability = "none") {
     ASSERT_EQ(Ctl({"CreateKeyspace", "app", "--sharding-column", "id", "--durability",
                    durability})
@@ -51,6 +53,8 @@ class GateE2eTest : public TabletE2eTest {
     CliResult r = Ctl({"RebuildKeyspaceGraph", "app"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     num_tablets_ = 2 * (replicas + 1);
+    ctld_ = StartCtldProcess(topo(), {});
+    ASSERT_GT(ctld_.grpc_port, 0);
   }
 
   // Starts `shale gate` and (unless told not to) waits until it serves
@@ -127,6 +131,7 @@ class GateE2eTest : public TabletE2eTest {
   int http_port_ = 0;
   int num_tablets_ = 0;
   std::unique_ptr<Subprocess> gate_;
+  CtldProcess ctld_;
 };
 
 }  // namespace shale::e2e

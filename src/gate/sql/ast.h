@@ -364,6 +364,12 @@ struct DdlStmt {
   Span columns_span;                  // "(...)" of CREATE TABLE / CREATE INDEX, with parentheses
   std::vector<Name> primary_key;      // from column or table constraints, in key order
   std::unique_ptr<SelectStmt> query;  // CREATE TABLE ... AS / CREATE VIEW ... AS
+  // Shale's layout clause of CREATE TABLE (docs/sql.md): DISTRIBUTED BY (col)
+  // or DISTRIBUTED REPLICATED; distributed_span covers it, for removal
+  // before the text reaches SQLite.
+  Name distributed_by;
+  bool distributed_replicated = false;
+  Span distributed_span;
   std::string alter_action;           // ALTER TABLE: leading words of the action, lower case
   Span body;                          // ALTER TABLE action / trigger body etc., as written
 };

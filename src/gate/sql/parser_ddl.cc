@@ -68,6 +68,10 @@ absl::Status Parser::ParseCreate(Statement* st) {
     }
     // Table options: WITHOUT ROWID, STRICT, WITH (...), PARTITION BY, ...
     while (!AtEnd()) {
+      if (AtKw("distributed")) {
+        RETURN_IF_ERROR(ParseDistributed(&ddl));
+        continue;
+      }
       if (AtKw("without") && Peek(1).IsKeyword("rowid")) ddl.without_rowid = true;
       if (At(TokenKind::kLParen)) {
         RETURN_IF_ERROR(SkipBalanced());
@@ -125,6 +129,24 @@ absl::Status Parser::ParseCreate(Statement* st) {
     return ParseOther(st);
   }
   st->node = std::move(ddl);
+  return absl::OkStatus();
+}
+
+// DISTRIBUTED BY (col) | DISTRIBUTED REPLICATED, once per statement.
+absl::Status Parser::ParseDistributed(DdlStmt* ddl) {
+  const uint32_t begin = Begin();
+  if (!ddl->distributed_span.empty()) return Error();
+  Advance();
+  if (AcceptKw("replicated")) {
+    ddl->distributed_replicated = true;
+  } else {
+    RETURN_IF_ERROR(ExpectKw("by"));
+    std::vector<Name> columns;
+    RETURN_IF_ERROR(ParseNameList(&columns, nullptr));
+    if (columns.size() != 1) return Error();
+    ddl->distributed_by = std::move(columns.front());
+  }
+  ddl->distributed_span = SpanFrom(begin);
   return absl::OkStatus();
 }
 

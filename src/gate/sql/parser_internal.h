@@ -88,6 +88,7 @@ class Parser {
   absl::Status ParseDrop(Statement* st);
   absl::Status ParseAlter(Statement* st);
   absl::Status ParseCreateTableColumns(DdlStmt* ddl);
+  absl::Status ParseDistributed(DdlStmt* ddl);
 
   // ---- parser_misc.cc
   absl::Status ParseTransaction(Statement* st);

@@ -309,5 +309,29 @@ TEST(ParserStmtTest, DriverQueries) {
   EXPECT_EQ(MustParse(queries[13]).ddl()->columns.size(), 2u);
 }
 
+// Shale's layout clause of CREATE TABLE.
+TEST(ParserStmtTest, DistributedClause) {
+  const std::string by = "CREATE TABLE o (id int, cust int) DISTRIBUTED BY (Cust)";
+  Statement st = MustParse(by);
+  ASSERT_NE(st.ddl(), nullptr);
+  EXPECT_EQ(st.ddl()->distributed_by.value, "cust");
+  EXPECT_FALSE(st.ddl()->distributed_replicated);
+  const Span span = st.ddl()->distributed_span;
+  EXPECT_EQ(by.substr(span.begin, span.size()), "DISTRIBUTED BY (Cust)");
+
+  const std::string rep = "CREATE TABLE c (code text) STRICT DISTRIBUTED REPLICATED;";
+  st = MustParse(rep);
+  EXPECT_TRUE(st.ddl()->distributed_replicated);
+  EXPECT_EQ(rep.substr(st.ddl()->distributed_span.begin, st.ddl()->distributed_span.size()),
+            "DISTRIBUTED REPLICATED");
+
+  EXPECT_TRUE(MustParse("CREATE TABLE t (a int)").ddl()->distributed_span.empty());
+  for (const char* bad : {"CREATE TABLE t (a int) DISTRIBUTED BY (a, b)",
+                          "CREATE TABLE t (a int) DISTRIBUTED",
+                          "CREATE TABLE t (a int) DISTRIBUTED REPLICATED DISTRIBUTED BY (a)"}) {
+    EXPECT_FALSE(Parse(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace shale::gate::sql
