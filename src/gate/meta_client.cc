@@ -84,13 +84,14 @@ absl::StatusOr<meta::DdlResponse> MetaClient::Run(sql::StatementKind kind,
     }
     absl::StatusOr<std::optional<topodata::CtldLeader>> leader = Leader();
     if (!leader.ok()) return leader.status();
-    if (!leader->has_value() && last.ok()) {
+    const bool leads = leader->has_value() && !(*leader)->has_resigned_at() &&
+                       !(*leader)->grpc_address().empty();
+    if (!leads && last.ok()) {
       return SqlError(absl::StatusCode::kUnavailable, sqlstate::kConnectionFailure,
-                      "schema changes go through ctld's meta service, and no ctld has been "
-                      "elected in this cluster: start `shale ctld --topo ...`");
+                      "schema changes go through ctld's meta service, and no ctld leads this "
+                      "cluster now: start `shale ctld --topo ...`");
     }
-    if (leader->has_value() && !(*leader)->has_resigned_at() &&
-        !(*leader)->grpc_address().empty()) {
+    if (leads) {
       meta::Meta::Stub stub(ChannelTo((*leader)->grpc_address()));
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(deadline));
@@ -101,8 +102,6 @@ absl::StatusOr<meta::DdlResponse> MetaClient::Run(sql::StatementKind kind,
       spdlog::warn("meta service at {} ({}): {}; waiting for the next ctld leader",
                    (*leader)->grpc_address(), (*leader)->holder(), s.ToString());
       last = s;
-    } else if (last.ok()) {
-      last = absl::UnavailableError("the ctld leader stepped down");
     }
     // Wait for the leader record to change (a new election), then retry.
     absl::MutexLock lock(&mu_);

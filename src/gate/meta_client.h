@@ -30,8 +30,9 @@ class MetaClient {
       : ts_(ts), timeout_(timeout) {}
 
   // Runs one schema statement of keyspace on the leading ctld, waiting (up
-  // to the timeout) through a change of leader. Unavailable (08006) saying
-  // to start ctld when none has ever been elected; the meta service's
+  // to the timeout) through a change of leader that happens during the
+  // call. Unavailable (08006) saying to start ctld when none leads at the
+  // start (never elected, or the last one stepped down); the meta service's
   // errors otherwise.
   absl::StatusOr<meta::DdlResponse> Run(sql::StatementKind kind, const std::string& keyspace,
                                         const std::string& sql);

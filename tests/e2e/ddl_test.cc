@@ -111,6 +111,23 @@ TEST_F(DdlTest, CreateTableGetsAnIdEveryShardAndIsRoutableFromEveryGateway) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_THAT(bad.err, HasSubstr("DISTRIBUTED BY"));
   EXPECT_FALSE(HasTable(PrimaryOf(0), "notes"));
+
+  // The same path from `shale ctl`.
+  CliResult ctl = Ctl({"CreateIndex", "app", "--sql", "CREATE INDEX orders_cust ON orders (cust)"});
+  EXPECT_EQ(ctl.exit_code, 0) << ctl.err;
+  EXPECT_THAT(ctl.out, HasSubstr("applied"));
+  EXPECT_EQ(TabletRows(PrimaryOf(1), "SELECT count(*) FROM sqlite_master WHERE name = "
+                                     "'orders_cust'"),
+            1);
+  ctl = Ctl({"CreateTable", "app", "--sql", "DROP TABLE orders"});
+  EXPECT_NE(ctl.exit_code, 0);
+  EXPECT_THAT(ctl.err, HasSubstr("CreateTable was sent a statement for DropTable"));
+  // Without a ctld, schema changes are refused at once, saying what to start.
+  ASSERT_TRUE(ctld_.process->Kill(SIGTERM).ok());
+  ASSERT_TRUE(ctld_.process->WaitFor(absl::Seconds(20)).ok());
+  CliResult none = Psql("CREATE TABLE later (id INTEGER PRIMARY KEY)");
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_THAT(none.err, HasSubstr("start `shale ctld"));
 }
 
 TEST_F(DdlTest, ConcurrentDdlFromTwoGatewaysIsSerialised) {
