@@ -68,6 +68,7 @@ void AddCtlCommand(CLI::App& app, CtlContext* ctx) {
   AddGraphCommands(ctl, ctx);
   AddTabletRpcCommands(ctl, ctx);
   AddReparentCommands(ctl, ctx);
+  AddVSchemaCommands(ctl, ctx);
 }
 
 int RunCtl(const CtlContext& ctx) {

@@ -37,6 +37,8 @@ void AddGraphCommands(CLI::App* ctl, CtlContext* ctx);
 void AddTabletRpcCommands(CLI::App* ctl, CtlContext* ctx);
 // ctl_reparent_commands.cc: PlannedReparentShard, EmergencyReparentShard, replication RPCs.
 void AddReparentCommands(CLI::App* ctl, CtlContext* ctx);
+// ctl_vschema_commands.cc: GetVSchema, ApplyVSchema.
+void AddVSchemaCommands(CLI::App* ctl, CtlContext* ctx);
 
 // Opens the topology and runs ctx.action, printing its result to stdout or
 // one line "error: ..." to stderr. Returns the process exit code.

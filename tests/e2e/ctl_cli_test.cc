@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "base/subprocess.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/shale_cli.h"
 #include "topo/open/open.h"
@@ -58,6 +60,13 @@ class CtlCliTest : public ::testing::Test {
     CtlJson({"CreateKeyspace", "app", "--sharding-column", "id", "--durability", "semi_sync"});
     CtlJson({"CreateShard", "app/-80"});
     CtlJson({"CreateShard", "app/80-"});
+  }
+
+  // Writes contents to a file in the test's temp dir and returns its path.
+  std::string WriteFile(const std::string& name, const std::string& contents) {
+    std::string path = absl::StrCat(dir_.path(), "/", name);
+    std::ofstream(path) << contents;
+    return path;
   }
 
   TempDir dir_;
@@ -150,6 +159,107 @@ TEST_F(CtlCliTest, BadInputFailsWithOneLineAndChangesNothing) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+// The operator's VSchema session (issue 7): ids come from the allocator, an
+// operator cannot change or invent one, and refused input changes nothing.
+TEST_F(CtlCliTest, ApplyVSchemaAllocatesIdsAndRefusesOperatorIds) {
+  CtlJson({"CreateKeyspace", "app", "--sharding-column", "id"});
+  EXPECT_EQ(CtlJson({"GetVSchema", "app"}),
+            (nlohmann::json{{"sharded", false}, {"vindexes", nlohmann::json::object()},
+                            {"tables", nlohmann::json::object()}}));
+  const std::string file = WriteFile("vschema.json", R"({
+    "sharded": true,
+    "vindexes": {"hash": {"type": "hash"}},
+    "tables": {
+      "users": {"column_vindexes": [{"column": "id", "name": "hash"}]},
+      "countries": {"type": "REFERENCE"}
+    }
+  })");
+
+  // --dry-run: the changes, and not a single write.
+  auto before = Snapshot();
+  nlohmann::json dry = CtlJson({"ApplyVSchema", "app", "--file", file, "--dry-run"});
+  EXPECT_EQ(dry["dry_run"], true);
+  EXPECT_THAT(dry["changes"].dump(),
+              HasSubstr("added table users (SHARDED, table_id to be allocated, column_vindexes "
+                        "id:hash)"));
+  EXPECT_EQ(Snapshot(), before);
+
+  nlohmann::json applied = CtlJson({"ApplyVSchema", "app", "--file", file});
+  EXPECT_EQ(applied["dry_run"], false);
+  EXPECT_EQ(applied["changes"],
+            nlohmann::json::array(
+                {"sharded: false -> true", "added vindex hash (type hash)",
+                 "added table countries (REFERENCE, table_id 1, column_vindexes none)",
+                 "added table users (SHARDED, table_id 2, column_vindexes id:hash)"}));
+  nlohmann::json got = CtlJson({"GetVSchema", "app"});
+  EXPECT_EQ(got, applied["vschema"]);
+  EXPECT_EQ(got["tables"]["countries"]["table_id"], "1");
+  EXPECT_EQ(got["tables"]["users"]["table_id"], "2");
+  EXPECT_EQ(got["tables"]["users"]["column_vindexes"][0]["column"], "id");
+
+  // GetVSchema's output is valid input (here through stdin): nothing changes.
+  const std::string roundtrip = WriteFile("got.json", got.dump(2));
+  absl::StatusOr<CliResult> piped = RunProgram(
+      {"/bin/sh", "-c", "exec \"$0\" ctl --topo \"$1\" ApplyVSchema app --file - < \"$2\"",
+       FindBinary("shale"), topo(), roundtrip});
+  ASSERT_TRUE(piped.ok()) << piped.status();
+  EXPECT_EQ(piped->exit_code, 0) << piped->err;
+  EXPECT_EQ(nlohmann::json::parse(piped->out)["changes"], nlohmann::json::array());
+
+  // Refused: a changed id, an invented id, malformed JSON, an unknown field,
+  // a broken rule, an unknown keyspace. Each leaves the topology as it was.
+  nlohmann::json changed_id = got;
+  changed_id["tables"]["users"]["table_id"] = "7";
+  nlohmann::json invented_id = got;
+  invented_id["tables"]["orders"] = {{"table_id", "9"}, {"type", "REFERENCE"}};
+  before = Snapshot();
+  struct Case {
+    std::vector<std::string> args;
+    const char* expect;
+  } cases[] = {
+      {{"ApplyVSchema", "app", "--file", WriteFile("changed.json", changed_id.dump(2))},
+       "table \"users\" has table_id 2; the file gives 7"},
+      {{"ApplyVSchema", "app", "--file", WriteFile("invented.json", invented_id.dump(2))},
+       "table \"orders\" is new but the file gives it table_id 9: table ids come from ctld's "
+       "allocator"},
+      {{"ApplyVSchema", "app", "--file", WriteFile("bad.json", "{\n  \"sharded\": true,\n  oops\n}")},
+       "invalid VSchema JSON: parse error at line 3, column 3"},
+      {{"ApplyVSchema", "app", "--file",
+        WriteFile("typo.json", R"({"tables": {"users": {"tabel_id": "2"}}})")},
+       "invalid VSchema JSON: unknown field tables[\"users\"].tabel_id"},
+      {{"ApplyVSchema", "app", "--file",
+        WriteFile("novindex.json", R"({"sharded": true, "tables": {"users": {}}})")},
+       "table \"users\": a SHARDED table of a sharded VSchema needs a column vindex"},
+      {{"ApplyVSchema", "app", "--file", dir_.path() + "/absent.json"}, "cannot read"},
+      {{"ApplyVSchema", "nope", "--file", file}, "keyspace nope not found"},
+      {{"ApplyVSchema", "nope", "--file", file, "--dry-run"}, "keyspace nope not found"},
+      {{"GetVSchema", "nope"}, "keyspace nope not found"},
+  };
+  for (const Case& c : cases) {
+    CliResult r = Ctl(c.args);
+    std::string what = absl::StrJoin(c.args, " ");
+    EXPECT_EQ(r.exit_code, 1) << what;
+    EXPECT_EQ(r.out, "") << what;
+    EXPECT_THAT(r.err, StartsWith("error: ")) << what;
+    EXPECT_THAT(r.err, HasSubstr(c.expect)) << what;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err;
+  }
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(CtlJson({"GetVSchema", "app"}), got);
+
+  // A new table gets the next id; dropping one removes it, its id is never reused.
+  nlohmann::json next = got;
+  next["tables"].erase("countries");
+  next["tables"]["orders"] = {{"column_vindexes", {{{"column", "user_id"}, {"name", "hash"}}}}};
+  nlohmann::json third =
+      CtlJson({"ApplyVSchema", "app", "--file", WriteFile("next.json", next.dump())});
+  EXPECT_EQ(third["changes"],
+            nlohmann::json::array(
+                {"removed table countries (table_id 1)",
+                 "added table orders (SHARDED, table_id 3, column_vindexes user_id:hash)"}));
+  EXPECT_EQ(CtlJson({"GetVSchema", "app"})["tables"]["orders"]["table_id"], "3");
+}
+
 TEST_F(CtlCliTest, GapRefusedUnlessAllowPartial) {
   CtlJson({"AddCellInfo", "zone1"});
   CtlJson({"CreateKeyspace", "app", "--sharding-column", "id"});
@@ -196,8 +306,14 @@ TEST_F(CtlCliTest, HelpListsCommands) {
   r = RunShale({"ctl", "--help"});
   ASSERT_TRUE(r.ok());
   for (const char* cmd : {"CreateKeyspace", "CreateShard", "RebuildKeyspaceGraph", "TopoCat",
-                          "SetRoutingPolicy", "ListTablets"}) {
+                          "SetRoutingPolicy", "ListTablets", "GetVSchema", "ApplyVSchema"}) {
     EXPECT_THAT(r->out, HasSubstr(cmd));
+  }
+  r = RunShale({"ctl", "ApplyVSchema", "--help"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0);
+  for (const char* text : {"--dry-run", "--file", "Table ids are allocated by ctld"}) {
+    EXPECT_THAT(r->out, HasSubstr(text));
   }
 }
 
