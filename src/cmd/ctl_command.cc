@@ -69,6 +69,7 @@ void AddCtlCommand(CLI::App& app, CtlContext* ctx) {
   AddTabletRpcCommands(ctl, ctx);
   AddReparentCommands(ctl, ctx);
   AddVSchemaCommands(ctl, ctx);
+  AddDdlCommands(ctl, ctx);
 }
 
 int RunCtl(const CtlContext& ctx) {

@@ -39,6 +39,8 @@ void AddTabletRpcCommands(CLI::App* ctl, CtlContext* ctx);
 void AddReparentCommands(CLI::App* ctl, CtlContext* ctx);
 // ctl_vschema_commands.cc: GetVSchema, ApplyVSchema.
 void AddVSchemaCommands(CLI::App* ctl, CtlContext* ctx);
+// ctl_ddl_commands.cc: CreateTable, DropTable, AlterTable, CreateIndex via ctld.
+void AddDdlCommands(CLI::App* ctl, CtlContext* ctx);
 
 // Opens the topology and runs ctx.action, printing its result to stdout or
 // one line "error: ..." to stderr. Returns the process exit code.
