@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "base/wait_for.h"
 #include "ctl/fake_tablet.h"
 #include "ctld/dashboard.h"
 #include "gmock/gmock.h"
@@ -19,16 +20,6 @@ namespace {
 
 using ctl::fakes::FakeCluster;
 using ctl::fakes::FakeTablet;
-
-template <typename Cond>
-bool WaitFor(absl::Duration timeout, Cond cond) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!cond()) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
 
 const TabletView* Find(const ClusterView& v, const std::string& alias) {
   for (const TabletView& t : v.tablets) {

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "base/metrics/registry.h"
+#include "base/wait_for.h"
 #include "ctl/fake_tablet.h"
 #include "ctld/failover.h"
 #include "gmock/gmock.h"
@@ -18,16 +19,6 @@ namespace {
 using ::testing::HasSubstr;
 using ctl::fakes::FakeCluster;
 using ctl::fakes::FakeTablet;
-
-template <typename Cond>
-bool WaitFor(absl::Duration timeout, Cond cond) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!cond()) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
 
 class FailoverControllerTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "base/metrics/registry.h"
+#include "base/wait_for.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "topo/memory/memory_server.h"
@@ -24,16 +25,6 @@ namespace shale::ctld {
 namespace {
 
 using ::testing::HasSubstr;
-
-template <typename Cond>
-bool WaitFor(absl::Duration timeout, Cond cond) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!cond()) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
 
 // One store shared by the elections of a test: memory, or a sqlite file in
 // a temp dir (removed by the destructor) with a short lock lease.

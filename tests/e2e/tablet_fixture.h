@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/subprocess.h"
+#include "base/wait_for.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tablet/client/tablet_client.h"
@@ -92,17 +93,10 @@ class TabletE2eTest : public ::testing::Test {
     });
   }
 
-  // Retries cond until it holds or timeout passes (short pauses between tries).
+  // Retries cond until it holds or timeout passes (base/wait_for.h).
   template <typename Cond>
   static bool WaitFor(absl::Duration timeout, Cond cond) {
-    const absl::Time deadline = absl::Now() + timeout;
-    absl::Duration pause = absl::Milliseconds(5);
-    while (!cond()) {
-      if (absl::Now() >= deadline) return false;
-      absl::SleepFor(pause);
-      pause = std::min(pause * 2, absl::Milliseconds(100));
-    }
-    return true;
+    return shale::WaitFor(timeout, std::move(cond));
   }
 
   CliResult Ctl(std::vector<std::string> args) { return RunCtl(topo(), std::move(args)); }
