@@ -19,7 +19,6 @@
 #include "ctld/dashboard.h"
 #include "ctld/failover.h"
 #include "ctld/leader_election.h"
-#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -177,9 +176,6 @@ int RunCtld(const CtldFlags& f) {
 
   // gRPC: the services of RegisterCtldServices plus gRPC's health service.
   std::vector<std::unique_ptr<grpc::Service>> services;  // outlive the server
-  // gRPC refuses to start a server without any service: while ctld registers
-  // none of its own, this one answers UNIMPLEMENTED to every unknown method.
-  grpc::CallbackGenericService unimplemented;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
   if (f.grpc_port >= 0) {
@@ -188,7 +184,6 @@ int RunCtld(const CtldFlags& f) {
     builder.AddListeningPort(absl::StrCat(f.bind_address, ":", f.grpc_port),
                              grpc::InsecureServerCredentials(), &grpc_port);
     services = ctld::RegisterCtldServices(builder, {&ts, &election, &registry});
-    if (services.empty()) builder.RegisterCallbackGenericService(&unimplemented);
     grpc_server = builder.BuildAndStart();
     if (grpc_server == nullptr || grpc_port == 0) {
       http.Stop();
