@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/read_buffer.h"
 #include "gate/pgwire/backend_messages.h"
 #include "gate/pgwire/transport.h"
 
@@ -43,7 +44,7 @@ class MessageStream {
   absl::StatusOr<Message> ReadMessage();
 
   // Whether input has been read that the Read calls have not returned yet.
-  bool has_buffered_input() const { return in_end_ > in_begin_; }
+  bool has_buffered_input() const { return in_.size() > 0; }
   // Whether a whole typed message is already buffered (pipelined input).
   bool HasBufferedMessage() const;
 
@@ -61,9 +62,7 @@ class MessageStream {
   absl::Status Fill(size_t n);
 
   std::unique_ptr<Transport> transport_;
-  std::string in_;  // bytes [in_begin_, in_end_) are unread; size() is capacity
-  size_t in_begin_ = 0;
-  size_t in_end_ = 0;
+  ReadBuffer in_;  // received, not yet returned
   WireBuffer out_;
   uint64_t flush_count_ = 0;
 };

@@ -18,8 +18,6 @@
 namespace shale::tablet {
 namespace {
 
-constexpr size_t kReadChunk = 64 << 10;
-
 absl::Status Errno(absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
@@ -134,44 +132,32 @@ absl::Status SessionSocket::Write(const google::protobuf::MessageLite& message) 
 }
 
 absl::Status SessionSocket::Fill(size_t n) {
-  while (in_end_ - in_pos_ < n) {
-    if (in_pos_ > 0) {  // move the unread bytes to the front
-      std::memmove(in_.data(), in_.data() + in_pos_, in_end_ - in_pos_);
-      in_end_ -= in_pos_;
-      in_pos_ = 0;
-    }
-    if (in_.size() < std::max(n, kReadChunk)) in_.resize(std::max(n, kReadChunk));
+  while (in_.size() < n) {
+    char* space = in_.Space();
     ssize_t r;
     do {
-      r = ::recv(fd_, in_.data() + in_end_, in_.size() - in_end_, 0);
+      r = ::recv(fd_, space, in_.space_size(), 0);
     } while (r < 0 && errno == EINTR);
     if (r < 0) return Errno("recv");
     if (r == 0) {
-      if (in_end_ == 0) return absl::OutOfRangeError("the peer closed the session");
+      if (in_.size() == 0) return absl::OutOfRangeError("the peer closed the session");
       return absl::UnavailableError("the peer closed the session in the middle of a frame");
     }
-    in_end_ += r;
+    in_.Commit(r);
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> SessionSocket::ReadRaw(size_t n) {
   if (absl::Status s = Fill(n); !s.ok()) return s;
-  std::string out = in_.substr(in_pos_, n);
-  Consume(n);
+  std::string out(in_.data(), n);
+  in_.Consume(n);
   return out;
-}
-
-void SessionSocket::Consume(size_t n) {
-  in_pos_ += n;
-  if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
-  // A frame far above the usual size does not pin its buffer.
-  if (in_end_ == 0 && in_.size() > 4 * kReadChunk) std::string(kReadChunk, '\0').swap(in_);
 }
 
 absl::Status SessionSocket::Read(google::protobuf::MessageLite* message) {
   if (absl::Status s = Fill(4); !s.ok()) return s;
-  const auto* p = reinterpret_cast<const uint8_t*>(in_.data() + in_pos_);
+  const auto* p = reinterpret_cast<const uint8_t*>(in_.data());
   const size_t size = (size_t{p[0]} << 24) | (size_t{p[1]} << 16) | (size_t{p[2]} << 8) | p[3];
   if (size > kMaxSessionFrame) {
     return absl::DataLossError(
@@ -180,8 +166,8 @@ absl::Status SessionSocket::Read(google::protobuf::MessageLite* message) {
   if (absl::Status s = Fill(4 + size); !s.ok()) {
     return absl::IsOutOfRange(s) ? absl::UnavailableError("the peer closed mid-frame") : s;
   }
-  const bool parsed = message->ParseFromArray(in_.data() + in_pos_ + 4, static_cast<int>(size));
-  Consume(4 + size);
+  const bool parsed = message->ParseFromArray(in_.data() + 4, static_cast<int>(size));
+  in_.Consume(4 + size);
   if (!parsed) return absl::DataLossError("undecodable frame");
   return absl::OkStatus();
 }

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "base/read_buffer.h"
 #include "google/protobuf/message_lite.h"
 
 namespace shale::tablet {
@@ -56,15 +57,11 @@ class SessionSocket {
   int fd() const { return fd_; }
 
  private:
-  // Makes at least n bytes available at in_[in_pos_]; errors as for Read.
+  // Makes at least n unread bytes available in in_; errors as for Read.
   absl::Status Fill(size_t n);
-  // Marks n buffered bytes read.
-  void Consume(size_t n);
 
   const int fd_;
-  std::string in_;     // the receive buffer: bytes [in_pos_, in_end_) are unread
-  size_t in_pos_ = 0;
-  size_t in_end_ = 0;
+  ReadBuffer in_;      // received, not yet read
   std::string out_;    // the frame being written (kept to reuse its buffer)
 };
 
