@@ -1,6 +1,7 @@
 #include "gate/buffer.h"
 
 #include "absl/strings/str_cat.h"
+#include "base/fiber/io_wait.h"
 #include "base/sqlstate.h"
 
 namespace shale::gate {
@@ -48,21 +49,24 @@ absl::StatusOr<discovery::TabletHealthPtr> PrimaryBuffer::Wait(const std::string
     buffered_gauge_->Set(buffered_);
   }
   discovery::TabletHealthPtr found;
-  while (true) {
-    int64_t seen;
-    {
+  // Held off the connection's fiber, so that its worker serves the others.
+  fiber::RunBlocking([&] {
+    while (true) {
+      int64_t seen;
+      {
+        absl::MutexLock lock(&mu_);
+        seen = generation_;
+      }
+      found = probe();
+      if (found != nullptr || absl::Now() >= deadline) break;
       absl::MutexLock lock(&mu_);
-      seen = generation_;
+      // Probe again on any health change, and at least every 50 ms (a change
+      // that is not a health event, such as a topology record, also counts).
+      const absl::Time wake = std::min(deadline, absl::Now() + absl::Milliseconds(50));
+      while (generation_ == seen && !changed_.WaitWithDeadline(&mu_, wake)) {
+      }
     }
-    found = probe();
-    if (found != nullptr || absl::Now() >= deadline) break;
-    absl::MutexLock lock(&mu_);
-    // Probe again on any health change, and at least every 50 ms (a change
-    // that is not a health event, such as a topology record, also counts).
-    const absl::Time wake = std::min(deadline, absl::Now() + absl::Milliseconds(50));
-    while (generation_ == seen && !changed_.WaitWithDeadline(&mu_, wake)) {
-    }
-  }
+  });
   {
     absl::MutexLock lock(&mu_);
     --buffered_;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/fiber/io_wait.h"
 #include "base/sqlstate.h"
 #include "base/status_macros.h"
 #include "gate/merge/merge.h"
@@ -205,11 +206,13 @@ absl::StatusOr<pgwire::Result> GateSession::RunDdl(const Plan& plan, const sql::
                     absl::StrCat("schema changes need the keyspace's primary target (connect to "
                                  "database ", target_.keyspace, "), not ", target_.ToString()));
   }
-  if (IsDrop(stmt.kind)) {
-    RETURN_IF_ERROR(ctx_->table_dropper->Run(target_.keyspace, stmt));
-  } else {
-    RETURN_IF_ERROR(ctx_->table_creator->Run(target_.keyspace, stmt));
-  }
+  // ctld's RPC and the wait for the catalog take a while: off the fiber.
+  absl::Status done;
+  fiber::RunBlocking([&] {
+    done = IsDrop(stmt.kind) ? ctx_->table_dropper->Run(target_.keyspace, stmt)
+                             : ctx_->table_creator->Run(target_.keyspace, stmt);
+  });
+  RETURN_IF_ERROR(done);
   pgwire::Result out;
   out.command_tag = plan.verb;
   return out;

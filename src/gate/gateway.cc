@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/http/html.h"
 #include "base/sqlstate.h"
+#include "base/fiber/io_wait.h"
 #include "base/status_macros.h"
 #include "discovery/topology_watcher.h"
 #include "gate/gate_service.h"
@@ -21,8 +22,11 @@ class SessionFactoryImpl : public pgwire::SessionFactory {
   absl::StatusOr<std::unique_ptr<pgwire::Session>> Open(
       const pgwire::StartupInfo& info) override {
     ASSIGN_OR_RETURN(SessionTarget target, ParseTarget(info.database));
-    // The keyspace must be served here (this starts its watches).
-    RETURN_IF_ERROR(ctx_->schemas->Get(target.keyspace).status());
+    // The keyspace must be served here (this starts its watches: topology
+    // reads, off the connection's fiber).
+    absl::Status served;
+    fiber::RunBlocking([&] { served = ctx_->schemas->Get(target.keyspace).status(); });
+    RETURN_IF_ERROR(served);
     return std::make_unique<GateSession>(ctx_, std::move(target), info.user);
   }
 

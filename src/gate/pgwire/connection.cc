@@ -1,5 +1,6 @@
 #include "gate/pgwire/connection.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -8,6 +9,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/fiber/io_wait.h"
 #include "base/sqlstate.h"
 #include "base/status_macros.h"
 #include "gate/pgwire/query_processor.h"
@@ -69,8 +72,7 @@ void Connection::ForceClose() {
 }
 
 void Connection::SetReceiveTimeout(int seconds) {
-  timeval tv{seconds, 0};
-  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  stream_->set_read_timeout(seconds > 0 ? absl::Seconds(seconds) : absl::InfiniteDuration());
 }
 
 void Connection::SendFatal(const absl::Status& status) {
@@ -80,11 +82,15 @@ void Connection::SendFatal(const absl::Status& status) {
 
 void Connection::Linger() {
   ::shutdown(fd_, SHUT_WR);
-  SetReceiveTimeout(kLingerSeconds);
+  const absl::Time deadline = absl::Now() + absl::Seconds(kLingerSeconds);
   char buf[4096];
   size_t drained = 0;
   while (drained < kLingerMaxBytes) {
-    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    ssize_t n = ::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!fiber::WaitFd(fd_, POLLIN, deadline)) break;
+      continue;
+    }
     if (n <= 0) break;
     drained += static_cast<size_t>(n);
   }
@@ -154,7 +160,7 @@ absl::StatusOr<StartupPacket> Connection::Negotiate() {
         stream_->out().PutByte(tls ? 'S' : 'N');
         RETURN_IF_ERROR(stream_->Flush());
         if (tls) {
-          ASSIGN_OR_RETURN(std::unique_ptr<Transport> transport, context_.tls->Accept(fd_));
+          ASSIGN_OR_RETURN(std::unique_ptr<Transport> transport, context_.tls->Accept(fd_, absl::Now() + absl::Seconds(kStartupTimeoutSeconds)));
           stream_->SetTransport(std::move(transport));
         }
         break;

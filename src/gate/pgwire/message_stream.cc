@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/time/clock.h"
 #include "base/status_macros.h"
 #include "gate/pgwire/byte_order.h"
 #include "gate/pgwire/frontend_messages.h"
@@ -12,9 +13,12 @@ MessageStream::MessageStream(std::unique_ptr<Transport> transport)
     : transport_(std::move(transport)) {}
 
 absl::Status MessageStream::Fill(size_t n) {
+  const absl::Time deadline = read_timeout_ == absl::InfiniteDuration()
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + read_timeout_;
   while (in_.size() < n) {
     char* space = in_.Space();
-    ASSIGN_OR_RETURN(size_t got, transport_->Read(space, in_.space_size()));
+    ASSIGN_OR_RETURN(size_t got, transport_->Read(space, in_.space_size(), deadline));
     if (got == 0) {
       return ConnectionLostError(in_.size() == 0 ? "connection closed by the client"
                                                  : "unexpected EOF from the client");

@@ -29,6 +29,8 @@ class MessageStream {
 
   // Swaps in a TLS transport after SSLRequest was answered 'S'.
   void SetTransport(std::unique_ptr<Transport> transport) { transport_ = std::move(transport); }
+  // How long one Read call may wait for the client (none by default).
+  void set_read_timeout(absl::Duration timeout) { read_timeout_ = timeout; }
   bool is_tls() const { return transport_->is_tls(); }
 
   // The next startup packet (after its length word). 08P01 for a bad length;
@@ -65,6 +67,7 @@ class MessageStream {
   ReadBuffer in_;  // received, not yet returned
   WireBuffer out_;
   uint64_t flush_count_ = 0;
+  absl::Duration read_timeout_ = absl::InfiniteDuration();
 };
 
 }  // namespace shale::gate::pgwire

@@ -16,7 +16,7 @@ class FakeTransport : public Transport {
  public:
   FakeTransport(std::string input, size_t chunk, std::string* written)
       : input_(std::move(input)), chunk_(chunk), written_(written) {}
-  absl::StatusOr<size_t> Read(char* buf, size_t size) override {
+  absl::StatusOr<size_t> Read(char* buf, size_t size, absl::Time) override {
     size_t n = std::min({size, chunk_, input_.size() - pos_});
     input_.copy(buf, n, pos_);
     pos_ += n;

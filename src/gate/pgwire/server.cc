@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/fiber/scheduler.h"
 #include "base/status_macros.h"
 #include "gate/pgwire/auth_file.h"
 #include "gate/pgwire/cancel_registry.h"
@@ -30,7 +31,7 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
 
 }  // namespace
 
-// The listener (Asio, on the acceptor thread) and the connection threads.
+// The listener (Asio, on the acceptor thread) and the connections' fibers.
 class Server::Impl {
  public:
   Impl(const ServerOptions& options, SessionFactory* factory)
@@ -48,17 +49,16 @@ class Server::Impl {
   void Stop();
 
  private:
-  // A connection and its thread; lives in workers_ until the thread is joined.
+  // A connection; lives in workers_ until its fiber has finished with it.
   struct Worker {
     std::unique_ptr<Connection> connection;
-    std::thread thread;
-    bool finished = false;  // guarded by mu_: the thread is about to exit
+    bool finished = false;  // guarded by mu_: the fiber no longer touches it
   };
 
   absl::Status Listen();
   void AcceptNext();
   void OnAccepted(asio::ip::tcp::socket socket);
-  // Joins the threads of finished connections.
+  // Frees finished connections.
   void ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ServerOptions options_;
@@ -71,11 +71,12 @@ class Server::Impl {
   asio::ip::tcp::acceptor acceptor_;  // used on the acceptor thread once it runs
   asio::steady_timer retry_timer_;
   std::thread acceptor_thread_;
+  std::unique_ptr<fiber::Scheduler> fibers_;
   int port_ = 0;
 
   absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;  // connection threads not yet finished
+  int running_ ABSL_GUARDED_BY(mu_) = 0;  // connection fibers not yet finished
   std::list<Worker> workers_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -96,6 +97,8 @@ absl::Status Server::Impl::Init() {
     return absl::InvalidArgumentError("bad port or max_connections");
   }
   RETURN_IF_ERROR(Listen());
+  fibers_ = std::make_unique<fiber::Scheduler>(
+      fiber::SchedulerOptions{.threads = options_.threads, .name = "pgwire"});
   AcceptNext();
   acceptor_thread_ = std::thread([this] { io_.run(); });
   return absl::OkStatus();
@@ -172,27 +175,18 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
   Worker* worker = &workers_.emplace_back();
   worker->connection = std::make_unique<Connection>(context_, fd, std::move(peer), reject);
   stats_.connections_open.fetch_add(1);  // Run() takes it back when it ends
-  try {
-    // The thread touches worker->thread never and worker->finished under mu_.
-    worker->thread = std::thread([this, worker] {
-      worker->connection->Run();
-      absl::MutexLock done_lock(&mu_);
-      worker->finished = true;
-      --running_;
-    });
-  } catch (const std::system_error&) {  // out of threads: refuse this client
-    stats_.connections_open.fetch_sub(1);
-    stats_.connections_rejected.fetch_add(1);
-    workers_.pop_back();  // ~Connection closes the socket
-    return;
-  }
-  ++running_;  // the thread cannot finish before we release mu_
+  ++running_;  // the fiber cannot finish before we release mu_
+  fibers_->Spawn([this, worker] {
+    worker->connection->Run();
+    absl::MutexLock done_lock(&mu_);
+    worker->finished = true;
+    --running_;
+  });
 }
 
 void Server::Impl::ReapLocked() {
   for (auto it = workers_.begin(); it != workers_.end();) {
     if (it->finished) {
-      it->thread.join();  // the thread is past its last use of mu_: returns at once
       it = workers_.erase(it);
     } else {
       ++it;
@@ -224,7 +218,8 @@ void Server::Impl::Stop() {
     }
     workers.swap(workers_);
   }
-  for (Worker& w : workers) w.thread.join();
+  // Waits for the last fibers; the connections they use die after them.
+  if (fibers_ != nullptr) fibers_->Join();
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

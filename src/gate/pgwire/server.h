@@ -1,9 +1,13 @@
 #pragma once
 
 // Server is the gateway's PostgreSQL front end: it listens on a TCP port and
-// serves each client connection on its own thread (like PostgreSQL's process
-// per connection, since Session methods block), calling a Session that the
-// SessionFactory opens for it.
+// serves each client connection on its own fiber (base/fiber), calling a
+// Session that the SessionFactory opens for it. The connection code is
+// written as if it blocked; a fiber parks instead while it waits for its
+// socket (or a tablet's), so a few worker threads serve every connection and
+// a busy gateway takes many messages per wake-up. Session methods therefore
+// must wait for sockets through fiber::WaitFd and put any other long wait in
+// fiber::RunBlocking (base/fiber/scheduler.h has the rules).
 //
 //   ServerOptions options;
 //   options.port = 0;  // any free port
@@ -16,7 +20,7 @@
 // sessions are cancelled and clients get FATAL 57P01 admin_shutdown), and
 // joins every thread. The caller owns the Server; the factory must outlive
 // it. port() and stats() are thread-safe; Stop may be called from any thread
-// but a connection's own (it waits for them).
+// but a connection's fiber (it waits for them).
 
 #include <cstdint>
 #include <memory>
@@ -39,6 +43,7 @@ struct ServerOptions {
   std::string auth_file;
   int max_connections = 1000;  // beyond: FATAL 53300
   std::string server_version = "15.0 (Shale)";
+  int threads = 0;  // worker threads for the connections' fibers; 0: one per CPU
 };
 
 class Server {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/fiber/io_wait.h"
 #include "base/sqlstate.h"
 #include "base/status_macros.h"
 
@@ -259,9 +260,12 @@ class TestSession : public Session {
   }
 
   absl::StatusOr<Result> WaitForCancel() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&cancelled_));
-    cancelled_ = false;
+    // Off the fiber: the CancelRequest may come on a fiber of the same worker.
+    fiber::RunBlocking([this] {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(&cancelled_));
+      cancelled_ = false;
+    });
     return SqlError(absl::StatusCode::kCancelled, sqlstate::kQueryCanceled,
                     "canceling statement due to user request");
   }

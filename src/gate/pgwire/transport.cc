@@ -1,6 +1,8 @@
 #include "gate/pgwire/transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <openssl/err.h>
 #include <sys/socket.h>
 
@@ -8,6 +10,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "base/fiber/io_wait.h"
 
 namespace shale::gate::pgwire {
 namespace {
@@ -16,6 +19,21 @@ constexpr absl::string_view kConnectionLostUrl = "type.shale.dev/pgwire-connecti
 
 absl::Status SocketError(absl::string_view op, int err) {
   return ConnectionLostError(absl::StrCat(op, ": ", std::strerror(err)));
+}
+
+// After an OpenSSL call on a non-blocking socket failed with err: waits for
+// what it wants (readable or writable) and returns true to try again, or
+// false when it failed for good or the deadline passed.
+bool WaitForTls(SSL* ssl, int err, absl::Time deadline) {
+  short events;
+  if (err == SSL_ERROR_WANT_READ) {
+    events = POLLIN;
+  } else if (err == SSL_ERROR_WANT_WRITE) {
+    events = POLLOUT;
+  } else {
+    return false;
+  }
+  return fiber::WaitFd(SSL_get_fd(ssl), events, deadline);
 }
 
 // TLS over a socket; owns its SSL object.
@@ -27,24 +45,31 @@ class TlsTransport : public Transport {
     SSL_free(ssl_);
   }
 
-  absl::StatusOr<size_t> Read(char* buf, size_t size) override {
-    size_t got = 0;
-    int rc = SSL_read_ex(ssl_, buf, size, &got);
-    if (rc == 1) return got;
-    int err = SSL_get_error(ssl_, rc);
-    if (err == SSL_ERROR_ZERO_RETURN) return 0;
-    if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return 0;  // EOF without close_notify
-    return ConnectionLostError(absl::StrCat("TLS read failed: ", OpenSslErrors()));
+  absl::StatusOr<size_t> Read(char* buf, size_t size, absl::Time deadline) override {
+    while (true) {
+      size_t got = 0;
+      int rc = SSL_read_ex(ssl_, buf, size, &got);
+      if (rc == 1) return got;
+      int err = SSL_get_error(ssl_, rc);
+      if (err == SSL_ERROR_ZERO_RETURN) return 0;
+      if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno != EAGAIN) {
+        return 0;  // EOF without close_notify
+      }
+      if (!WaitForTls(ssl_, err, deadline)) {
+        return ConnectionLostError(absl::StrCat("TLS read failed: ", OpenSslErrors()));
+      }
+    }
   }
 
   absl::Status Write(absl::string_view data) override {
     while (!data.empty()) {
       size_t written = 0;
       int rc = SSL_write_ex(ssl_, data.data(), data.size(), &written);
-      if (rc != 1) {
+      if (rc == 1) {
+        data.remove_prefix(written);
+      } else if (!WaitForTls(ssl_, SSL_get_error(ssl_, rc), absl::InfiniteFuture())) {
         return ConnectionLostError(absl::StrCat("TLS write failed: ", OpenSslErrors()));
       }
-      data.remove_prefix(written);
     }
     return absl::OkStatus();
   }
@@ -57,22 +82,26 @@ class TlsTransport : public Transport {
 
 }  // namespace
 
-absl::StatusOr<size_t> PlainTransport::Read(char* buf, size_t size) {
+absl::StatusOr<size_t> PlainTransport::Read(char* buf, size_t size, absl::Time deadline) {
   while (true) {
-    ssize_t n = ::recv(fd_, buf, size, 0);
+    ssize_t n = ::recv(fd_, buf, size, MSG_DONTWAIT);
     if (n >= 0) return static_cast<size_t>(n);
-    if (errno != EINTR) return SocketError("recv", errno);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return SocketError("recv", errno);
+    if (!fiber::WaitFd(fd_, POLLIN, deadline)) return SocketError("recv", ETIMEDOUT);
   }
 }
 
 absl::Status PlainTransport::Write(absl::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
+    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      fiber::WaitFd(fd_, POLLOUT);  // a client that does not read: Stop shuts the socket
+    } else if (errno != EINTR) {
       return SocketError("send", errno);
     }
-    data.remove_prefix(static_cast<size_t>(n));
   }
   return absl::OkStatus();
 }
@@ -122,10 +151,17 @@ absl::StatusOr<std::unique_ptr<TlsContext>> TlsContext::Create(const std::string
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
-absl::StatusOr<std::unique_ptr<Transport>> TlsContext::Accept(int fd) const {
+absl::StatusOr<std::unique_ptr<Transport>> TlsContext::Accept(int fd, absl::Time deadline) const {
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) return absl::InternalError(OpenSslErrors());
-  if (SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+  bool ok = SSL_set_fd(ssl, fd) == 1;
+  while (ok) {
+    const int rc = SSL_accept(ssl);
+    if (rc == 1) break;
+    ok = WaitForTls(ssl, SSL_get_error(ssl, rc), deadline);
+  }
+  if (!ok) {
     absl::Status status =
         ConnectionLostError(absl::StrCat("TLS handshake failed: ", OpenSslErrors()));
     SSL_free(ssl);

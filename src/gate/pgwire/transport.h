@@ -1,8 +1,9 @@
 #pragma once
 
 // Byte streams under a PostgreSQL connection: the plain TCP socket, or TLS
-// over it (after an SSLRequest). Blocking reads and writes on the socket's
-// file descriptor, from the connection's own thread.
+// over it (after an SSLRequest). Reads and writes wait for the socket through
+// fiber::WaitFd: a connection served on a fiber parks, one on a plain thread
+// blocks.
 //
 // A Transport borrows the descriptor; the Connection owns and closes it.
 // TlsContext holds the server certificate; the Server owns one (when
@@ -16,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace shale::gate::pgwire {
 
@@ -23,8 +25,8 @@ class Transport {
  public:
   virtual ~Transport() = default;
   // Reads at least one byte into buf (up to size); 0 at end of stream.
-  // Unavailable when the connection fails (or a receive timeout expires).
-  virtual absl::StatusOr<size_t> Read(char* buf, size_t size) = 0;
+  // Unavailable when the connection fails or nothing came by the deadline.
+  virtual absl::StatusOr<size_t> Read(char* buf, size_t size, absl::Time deadline) = 0;
   // Writes all of data. Unavailable when the connection fails.
   virtual absl::Status Write(absl::string_view data) = 0;
   virtual bool is_tls() const { return false; }
@@ -34,7 +36,7 @@ class Transport {
 class PlainTransport : public Transport {
  public:
   explicit PlainTransport(int fd) : fd_(fd) {}
-  absl::StatusOr<size_t> Read(char* buf, size_t size) override;
+  absl::StatusOr<size_t> Read(char* buf, size_t size, absl::Time deadline) override;
   absl::Status Write(absl::string_view data) override;
 
  private:
@@ -51,10 +53,11 @@ class TlsContext {
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
-  // Runs the server handshake on fd. Unavailable when it fails. The calling
-  // thread must not take SIGPIPE (OpenSSL writes with write(2)): connection
-  // threads block it.
-  absl::StatusOr<std::unique_ptr<Transport>> Accept(int fd) const;
+  // Runs the server handshake on fd, which it makes non-blocking (TLS
+  // reads and writes then wait through fiber::WaitFd). Unavailable when it
+  // fails or has not finished by the deadline. The calling thread must not
+  // take SIGPIPE (OpenSSL writes with write(2)): connection threads block it.
+  absl::StatusOr<std::unique_ptr<Transport>> Accept(int fd, absl::Time deadline) const;
 
  private:
   explicit TlsContext(SSL_CTX* ctx) : ctx_(ctx) {}

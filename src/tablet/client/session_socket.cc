@@ -14,6 +14,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/fiber/io_wait.h"
 
 namespace shale::tablet {
 namespace {
@@ -33,19 +35,11 @@ absl::StatusOr<int> ConnectOne(const addrinfo& addr, absl::Duration timeout) {
     if (errno != EINPROGRESS) {
       status = Errno("connect");
     } else {
-      pollfd p{fd, POLLOUT, 0};
-      const int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
-      int r;
-      do {
-        r = ::poll(&p, 1, ms);
-      } while (r < 0 && errno == EINTR);
       int err = 0;
       socklen_t len = sizeof(err);
-      if (r == 0) {
+      if (!fiber::WaitFd(fd, POLLOUT, absl::Now() + timeout)) {
         status = absl::UnavailableError(
             absl::StrCat("connect timed out after ", absl::FormatDuration(timeout)));
-      } else if (r < 0) {
-        status = Errno("poll");
       } else if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
         errno = err;
         status = Errno("connect");
@@ -120,10 +114,17 @@ absl::Status SessionSocket::Write(const google::protobuf::MessageLite& message) 
   p[2] = static_cast<uint8_t>(size >> 8);
   p[3] = static_cast<uint8_t>(size);
   message.SerializeWithCachedSizesToArray(p + 4);
+  // On a fiber the socket is used without blocking and waited for through
+  // its worker's epoll; on a thread it blocks.
+  const int dontwait = fiber::InFiber() ? MSG_DONTWAIT : 0;
   size_t sent = 0;
   while (sent < out_.size()) {
-    const ssize_t n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL | dontwait);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && dontwait != 0) {
+      fiber::WaitFd(fd_, POLLOUT);
+      continue;
+    }
     if (n <= 0) return Errno("send");
     sent += n;
   }
@@ -132,12 +133,15 @@ absl::Status SessionSocket::Write(const google::protobuf::MessageLite& message) 
 }
 
 absl::Status SessionSocket::Fill(size_t n) {
+  const int dontwait = fiber::InFiber() ? MSG_DONTWAIT : 0;
   while (in_.size() < n) {
     char* space = in_.Space();
-    ssize_t r;
-    do {
-      r = ::recv(fd_, space, in_.space_size(), 0);
-    } while (r < 0 && errno == EINTR);
+    const ssize_t r = ::recv(fd_, space, in_.space_size(), dontwait);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && dontwait != 0) {
+      fiber::WaitFd(fd_, POLLIN);  // Shutdown() wakes it too
+      continue;
+    }
     if (r < 0) return Errno("recv");
     if (r == 0) {
       if (in_.size() == 0) return absl::OutOfRangeError("the peer closed the session");

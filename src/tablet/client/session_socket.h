@@ -7,8 +7,9 @@
 // answers each with one SessionResponse frame, in order. A frame is a 4-byte
 // big-endian length followed by that many bytes of serialized protobuf.
 //
-// SessionSocket: a connected socket with buffered, blocking frame reads and
-// writes. Owned by one side of the connection (it closes the descriptor);
+// SessionSocket: a connected socket with buffered frame reads and writes
+// that block a thread, or park a fiber (base/fiber) until the socket is
+// ready. Owned by one side of the connection (it closes the descriptor);
 // Read and Write are called from one thread at a time, Shutdown from any
 // thread (it wakes a blocked Read).
 
