@@ -20,6 +20,7 @@
 #include "base/backoff.h"
 #include "etcd/etcd_rpc.pb.h"
 #include "topo/etcd/etcd_client.h"
+#include "topo/etcd/etcd_server_command.h"
 
 namespace shale::topo {
 namespace {
@@ -57,26 +58,13 @@ absl::StatusOr<std::vector<int>> FreePorts(int n) {
   return ports;
 }
 
-std::string FindEtcd() {
-  const char* env = getenv("SHALE_ETCD_BINARY");
-  if (env != nullptr && *env != '\0') return env;
-  if (access("/usr/bin/etcd", X_OK) == 0) return "/usr/bin/etcd";
-  const char* path = getenv("PATH");
-  if (path == nullptr) return "";
-  for (absl::string_view dir : absl::StrSplit(path, ':')) {
-    std::string candidate = absl::StrCat(dir, "/etcd");
-    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
 std::string Url(int port) { return absl::StrCat("http://127.0.0.1:", port); }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EtcdTestServer>> EtcdTestServer::Start(int members) {
   std::unique_ptr<EtcdTestServer> server(new EtcdTestServer());
-  server->binary_ = FindEtcd();
+  server->binary_ = FindEtcdBinary();
   if (server->binary_.empty()) {
     return absl::NotFoundError(
         "no etcd binary: install Debian's etcd-server (scripts/install-deps) or set "

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "topo/zk/zk_server_command.h"
 
 namespace shale::topo {
 namespace {
@@ -22,38 +23,6 @@ constexpr int kTickMs = 100;
 std::string TempRoot() {
   const char* tmp = getenv("TMPDIR");
   return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-}
-
-std::string JavaBinary() {
-  const char* home = getenv("JAVA_HOME");
-  if (home != nullptr && *home != '\0') return absl::StrCat(home, "/bin/java");
-  return "java";
-}
-
-// Debian's zookeeper.jar names its dependencies in its manifest Class-Path;
-// slf4j-simple (errors only) keeps the server quiet but not mute.
-absl::StatusOr<std::string> ServerClasspath() {
-  const char* override_cp = getenv("SHALE_ZK_CLASSPATH");
-  if (override_cp != nullptr && *override_cp != '\0') return std::string(override_cp);
-  const std::string jar = "/usr/share/java/zookeeper.jar";
-  if (!std::filesystem::exists(jar)) {
-    return absl::NotFoundError(
-        absl::StrCat(jar, " not found: install Debian's zookeeper package (scripts/install-deps)"));
-  }
-  std::string cp = jar;
-  for (const char* logger : {"/usr/share/java/slf4j-simple.jar", "/usr/share/java/slf4j-nop.jar"}) {
-    if (std::filesystem::exists(logger)) {
-      absl::StrAppend(&cp, ":", logger);
-      break;
-    }
-  }
-  return cp;
-}
-
-// The server's log level: SHALE_ZK_LOG_LEVEL (info, warn, ...), errors by default.
-std::string LogLevel() {
-  const char* level = getenv("SHALE_ZK_LOG_LEVEL");
-  return level != nullptr && *level != '\0' ? level : "error";
 }
 
 void PutInt32(std::string* out, int32_t v) {
@@ -163,22 +132,10 @@ ZkTestServer::~ZkTestServer() {
 }
 
 absl::Status ZkTestServer::Launch(absl::Duration start_timeout) {
-  absl::StatusOr<std::string> classpath = ServerClasspath();
-  if (!classpath.ok()) return classpath.status();
-  const std::vector<std::string> argv = {
-      JavaBinary(),
-      "-Xms32m",
-      "-Xmx256m",
-      "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1",
-      absl::StrCat("-Dorg.slf4j.simpleLogger.defaultLogLevel=", LogLevel()),
-      "-Dzookeeper.jmx.log4j.disable=true",
-      "-cp",
-      *classpath,
-      "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-      dir_ + "/zoo.cfg"};
+  absl::StatusOr<std::vector<std::string>> argv = ZkServerArgv(dir_ + "/zoo.cfg");
+  if (!argv.ok()) return argv.status();
   auto process = std::make_unique<Subprocess>();
-  if (absl::Status s = process->Start(argv); !s.ok()) return s;
+  if (absl::Status s = process->Start(*argv); !s.ok()) return s;
   const absl::Time deadline = absl::Now() + start_timeout;
   while (!Serves(port_)) {
     if (process->WaitFor(absl::ZeroDuration()).ok()) {
