@@ -7,6 +7,7 @@
 #include "cmd/ctl_command.h"
 #include "cmd/ctld_command.h"
 #include "cmd/gate_command.h"
+#include "cmd/local_command.h"
 #include "cmd/tablet_command.h"
 
 int main(int argc, char** argv) {
@@ -34,15 +35,20 @@ int main(int argc, char** argv) {
   shale::cmd::AddCtldCommand(app, &ctld);
   shale::cmd::GateFlags gate;
   shale::cmd::AddGateCommand(app, &gate);
+  shale::cmd::LocalFlags local;
+  shale::cmd::AddLocalCommand(app, &local);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help prints and exits 0; every usage error exits 2, as documented
+    // (CLI11's own codes are 100+).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (ctl.action) return shale::cmd::RunCtl(ctl);
   if (tablet.chosen) return shale::cmd::RunTablet(tablet);
   if (ctld.chosen) return shale::cmd::RunCtld(ctld);
   if (gate.chosen) return shale::cmd::RunGate(gate);
+  if (!local.action.empty()) return shale::cmd::RunLocal(local);
   std::cerr << "error: no command given (see --help)\n";
   return 2;
 }
