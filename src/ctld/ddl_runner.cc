@@ -72,10 +72,15 @@ absl::StatusOr<topodata::VSchema::Table> DdlRunner::Layout(const DdlStatement& d
                                    "(column) or DISTRIBUTED REPLICATED"));
     }
     if (!ddl.columns.empty() && !Contains(ddl.columns, column)) {
-      return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kUndefinedColumn,
-                      absl::StrCat("table ", ddl.table, " has no column \"", column,
-                                   "\", the keyspace's sharding column; add DISTRIBUTED BY "
-                                   "(column) or DISTRIBUTED REPLICATED"));
+      // Without the keyspace's column, the table is sharded by the first
+      // column of its primary key.
+      if (ddl.primary_key.empty()) {
+        return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kUndefinedColumn,
+                        absl::StrCat("table ", ddl.table, " has neither the column \"", column,
+                                     "\", the keyspace's sharding column, nor a primary key; "
+                                     "add DISTRIBUTED BY (column) or DISTRIBUTED REPLICATED"));
+      }
+      column = ddl.primary_key.front();
     }
   } else if (!ddl.columns.empty() && !Contains(ddl.columns, column)) {
     return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kUndefinedColumn,

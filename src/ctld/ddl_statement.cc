@@ -102,6 +102,7 @@ absl::StatusOr<DdlStatement> ParseDdl(absl::string_view text) {
   }
   out.shard_sql = std::string(absl::StripAsciiWhitespace(shard_sql));
   for (const sql::ColumnDef& c : ddl->columns) out.columns.push_back(c.name.value);
+  for (const sql::Name& n : ddl->primary_key) out.primary_key.push_back(n.value);
   if (out.kind == DdlKind::kAlterTable) out.renamed_to = RenamedTo(stmt, *ddl);
   return out;
 }

@@ -25,6 +25,7 @@ struct DdlStatement {
   std::string distributed_by;
   bool replicated = false;
   std::vector<std::string> columns;  // CREATE TABLE's column names, when listed
+  std::vector<std::string> primary_key;  // CREATE TABLE's primary key columns, in key order
   std::string renamed_to;            // ALTER TABLE ... RENAME TO x
   bool if_exists = false;            // DROP ... IF EXISTS
   bool if_not_exists = false;        // CREATE ... IF NOT EXISTS

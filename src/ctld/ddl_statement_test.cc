@@ -18,6 +18,10 @@ TEST(DdlStatementTest, ClassifiesAndStripsTheLayoutClause) {
   EXPECT_EQ(d->distributed_by, "cust");
   EXPECT_EQ(d->shard_sql, "CREATE TABLE Orders (id INTEGER PRIMARY KEY, cust INTEGER)");
   EXPECT_EQ(d->columns, (std::vector<std::string>{"id", "cust"}));
+  EXPECT_EQ(d->primary_key, (std::vector<std::string>{"id"}));
+  d = ParseDdl("CREATE TABLE e (body TEXT, at INTEGER, ev INTEGER, PRIMARY KEY (ev, at))");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->primary_key, (std::vector<std::string>{"ev", "at"}));
 
   d = ParseDdl("create table if not exists c (code text) distributed replicated");
   ASSERT_TRUE(d.ok()) << d.status();

@@ -106,7 +106,11 @@ TEST_F(DdlTest, CreateTableGetsAnIdEveryShardAndIsRoutableFromEveryGateway) {
   EXPECT_FALSE(HasTable(PrimaryOf(1), "countries"));
   PsqlOk("CREATE TABLE countries (code TEXT PRIMARY KEY) DISTRIBUTED REPLICATED");
   EXPECT_GT(TableId("countries"), countries);
-  // A table without the keyspace's sharding column needs a layout.
+  // A table without the keyspace's sharding column is sharded by the first
+  // column of its primary key; without a primary key either, it needs a layout.
+  PsqlOk("CREATE TABLE events (ev INTEGER, at INTEGER, body TEXT, PRIMARY KEY (ev, at))");
+  EXPECT_THAT(PsqlOk("SHOW TABLES"),
+              HasSubstr(absl::StrCat("events|sharded|ev|", TableId("events"))));
   CliResult bad = Psql("CREATE TABLE notes (body TEXT)");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_THAT(bad.err, HasSubstr("DISTRIBUTED BY"));
