@@ -328,6 +328,22 @@ absl::Status Launcher::Up(const LocalOptions& flags, const std::set<std::string>
       });
   if (!gate_up.ok()) return gate_up;
   Say(absl::StrCat("gateway serves all ", tablets.size(), " tablets"));
+
+  // ctld leads (DDL and failover need it); after a crash the old leader's
+  // lock expires first (its lease, 10 s).
+  const PlannedProcess* ctld = plan_.Find("ctld");
+  if (!ProbeCtld(ctld->ports.at("http")).leader) {
+    Say("waiting for ctld to lead (a crashed leader's lock expires within 10 s)");
+    absl::Status leads =
+        WaitUntil("ctld did not become the leader", kStartTimeout, {ctld},
+                  [&](std::string* detail) {
+                    CtldHealth c = ProbeCtld(ctld->ports.at("http"));
+                    *detail = c.answers ? "it stands by" : c.error;
+                    return c.leader;
+                  });
+    if (!leads.ok()) return leads;
+  }
+  Say("ctld leads");
   PrintSummary();
   return absl::OkStatus();
 }
