@@ -1,5 +1,7 @@
 #include "tablet/session_handler.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "tablet/client/grpc_status.h"
 
 namespace shale::tablet {
@@ -11,6 +13,13 @@ SessionHandler::~SessionHandler() {
       return ctx_->CheckReady().ok() ? ctx_->engine->Rollback(engine::TxnId(id)) : absl::OkStatus();
     }).IgnoreError();
   }
+}
+
+bool SessionHandler::IsQuickRead(const SessionRequest& request) {
+  if (!request.has_execute() || request.execute().transaction_id() != 0) return false;
+  absl::string_view sql = absl::StripLeadingAsciiWhitespace(request.execute().sql());
+  return sql.size() > 6 && absl::EqualsIgnoreCase(sql.substr(0, 6), "select") &&
+         !absl::ascii_isalnum(sql[6]) && sql[6] != '_';
 }
 
 void SessionHandler::Run(const SessionRequest& request, SessionResponse* response) {

@@ -27,6 +27,12 @@ class SessionHandler {
   // Answers request into response (cleared first): its result, or its error.
   void Run(const SessionRequest& request, SessionResponse* response);
 
+  // Whether request is an autocommit SELECT: it runs on a reader connection
+  // held only while it runs, and waits for nothing else another session
+  // holds (no write gate, no writer, no commit wait). The session port runs
+  // these on the connection's fiber, everything else off it.
+  static bool IsQuickRead(const SessionRequest& request);
+
  private:
   absl::Status RunCall(const SessionRequest& request, SessionResponse* response);
 

@@ -8,8 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "base/fiber/io_wait.h"
 #include "spdlog/spdlog.h"
 #include "tablet/client/grpc_status.h"
 #include "tablet/client/session_socket.h"
@@ -53,6 +55,7 @@ absl::Status SessionServer::Start(const std::string& bind_address, int port) {
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
   port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                                            : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  fibers_ = std::make_unique<fiber::Scheduler>(fiber::SchedulerOptions{.name = "session"});
   acceptor_ = std::thread([this] { AcceptLoop(); });
   return absl::OkStatus();
 }
@@ -68,9 +71,12 @@ void SessionServer::Stop() {
   if (acceptor_.joinable()) acceptor_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   listen_fd_ = -1;
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](int64_t* threads) { return *threads == 0; }, &threads_));
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int64_t* threads) { return *threads == 0; }, &threads_));
+  }
+  if (fibers_ != nullptr) fibers_->Join();
 }
 
 int64_t SessionServer::connections() const {
@@ -98,7 +104,7 @@ void SessionServer::AcceptLoop() {
     open_fds_.insert(fd);
     ++threads_;
     accepted_.fetch_add(1);
-    std::thread([this, fd] { Serve(fd); }).detach();
+    fibers_->Spawn([this, fd] { Serve(fd); });
   }
 }
 
@@ -107,7 +113,7 @@ void SessionServer::Serve(int fd) {
     SessionSocket socket(fd);
     absl::StatusOr<std::string> preface = socket.ReadRaw(kSessionPreface.size());
     if (preface.ok() && *preface == kSessionPreface) {
-      SessionHandler handler(ctx_);
+      std::optional<SessionHandler> handler(std::in_place, ctx_);
       SessionRequest request;
       SessionResponse response;
       for (;;) {
@@ -116,7 +122,11 @@ void SessionServer::Serve(int fd) {
           if (!absl::IsOutOfRange(s)) spdlog::warn("session port: connection ended: {}", s.ToString());
           break;
         }
-        handler.Run(request, &response);
+        if (SessionHandler::IsQuickRead(request)) {
+          handler->Run(request, &response);
+        } else {
+          fiber::RunBlocking([&] { handler->Run(request, &response); });
+        }
         s = socket.Write(response);
         if (absl::IsResourceExhausted(s)) {  // too large a result: answer with the error
           const int64_t id = response.id();
@@ -127,6 +137,7 @@ void SessionServer::Serve(int fd) {
         }
         if (!s.ok()) break;
       }
+      fiber::RunBlocking([&] { handler.reset(); });  // rolls back what the session left open
     } else if (preface.ok()) {
       spdlog::warn("session port: a connection did not start with the session preface; closed");
     }

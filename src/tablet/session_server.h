@@ -2,13 +2,19 @@
 
 // SessionServer listens on the tablet's session port (port_map["session"];
 // the protocol is in tablet/client/session_socket.h) and serves each
-// connection on its own thread through a SessionHandler: read a request,
-// run it, write the answer. It is the gateway's query path; gRPC's
+// connection on its own fiber (base/fiber) through a SessionHandler: read a
+// request, run it, write the answer. It is the gateway's query path; gRPC's
 // Query.Session stream carries the same sessions for other clients.
+//
+// Waiting for the next request parks the fiber, so under load a few worker
+// threads take many requests per wake-up. Autocommit SELECTs
+// (SessionHandler::IsQuickRead) run on the fiber; everything else, which may
+// wait for the writer, a commit or a migration, runs through
+// fiber::RunBlocking so that it never stalls the other sessions.
 //
 // Lifecycle: Start() binds (port 0 picks a free port) and starts the
 // acceptor thread; Stop() (also run by the destructor) closes the listener,
-// shuts every connection down and waits for their threads, which finish the
+// shuts every connection down and waits for their fibers, which finish the
 // request they are running. Owned by the TabletServer; the TabletContext is
 // borrowed and must outlive it. Thread-safe.
 
@@ -21,6 +27,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "base/fiber/scheduler.h"
 #include "tablet/services.h"
 
 namespace shale::tablet {
@@ -48,12 +55,13 @@ class SessionServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::thread acceptor_;
+  std::unique_ptr<fiber::Scheduler> fibers_;
   std::atomic<int64_t> accepted_{0};
   mutable absl::Mutex mu_;
   // mu_ protects the following.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<int> open_fds_ ABSL_GUARDED_BY(mu_);  // connections being served
-  int64_t threads_ ABSL_GUARDED_BY(mu_) = 0;               // connection threads alive
+  int64_t threads_ ABSL_GUARDED_BY(mu_) = 0;               // connection fibers alive
 };
 
 }  // namespace shale::tablet
