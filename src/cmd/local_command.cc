@@ -74,8 +74,8 @@ void AddLocalCommand(CLI::App& app, LocalFlags* f) {
       "local", "A whole cluster on this machine: up, status, down (zero configuration)");
   local->require_subcommand(1);
 
-  CLI::App* up = local->add_subcommand(
-      "up", "Start (or restart) a local cluster and wait until it serves");
+  CLI::App* up =
+      local->add_subcommand("up", "Start (or restart) a local cluster and wait until it serves");
   up->footer(kUpFooter);
   AddDataDir(up, f);
   local::LocalOptions& o = f->options;
@@ -109,7 +109,8 @@ void AddLocalCommand(CLI::App& app, LocalFlags* f) {
     }
   });
 
-  CLI::App* status = local->add_subcommand("status", "Show the local cluster's processes and health");
+  CLI::App* status =
+      local->add_subcommand("status", "Show the local cluster's processes and health");
   status->footer(kStatusFooter);
   AddDataDir(status, f);
   status->callback([f] { f->action = "status"; });
@@ -136,7 +137,14 @@ int RunLocal(const LocalFlags& f) {
     local::LocalOptions options = f.options;
     options.data_dir = data_dir;
     absl::Status s = launcher.Up(options, f.given);
-    return s.ok() ? 0 : Fail(s);
+    if (s.ok()) return 0;
+    Fail(s);
+    if (!absl::IsInvalidArgument(s) && !absl::IsFailedPrecondition(s)) {
+      std::cerr << "What started keeps running: `shale local status --data-dir " << data_dir
+                << "` shows it, `shale local down --data-dir " << data_dir << "` stops it."
+                << std::endl;
+    }
+    return 1;
   }
   if (f.action == "status") {
     absl::StatusOr<bool> healthy = launcher.Status(data_dir);

@@ -38,9 +38,9 @@ absl::StatusOr<ShardHealth> ProbeShard(topo::Server& ts, const std::string& keys
                                        const std::string& shard);
 
 struct GateHealth {
-  bool answers = false;   // /healthz says ok
-  int tablets = 0;        // tablets it knows
-  int serving = 0;        // of which serving
+  bool answers = false;  // /healthz says ok
+  int tablets = 0;       // tablets it knows
+  int serving = 0;       // of which serving
   std::string error;
 };
 GateHealth ProbeGate(int http_port);

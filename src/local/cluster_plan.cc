@@ -53,22 +53,20 @@ absl::Status ValidateOptions(const LocalOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat("--cells ", o.cells, ": use 1 to 9"));
   }
   if (o.shards * (o.replicas + 1) > kMaxTablets) {
-    return absl::InvalidArgumentError(absl::StrCat("--shards ", o.shards, " --replicas ",
-                                                   o.replicas, " make ",
-                                                   o.shards * (o.replicas + 1),
-                                                   " tablets; at most ", kMaxTablets));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--shards ", o.shards, " --replicas ", o.replicas, " make ",
+                     o.shards * (o.replicas + 1), " tablets; at most ", kMaxTablets));
   }
   if (o.topo != "sqlite" && o.topo != "etcd" && o.topo != "zk") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--topo ", o.topo, ": use sqlite, etcd or zk"));
+    return absl::InvalidArgumentError(absl::StrCat("--topo ", o.topo, ": use sqlite, etcd or zk"));
   }
   if (o.keyspace.empty() || o.keyspace.find_first_of("/ @:") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("--keyspace \"", o.keyspace,
-                                                   "\": a plain name, e.g. app"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--keyspace \"", o.keyspace, "\": a plain name, e.g. app"));
   }
   if (o.base_port < 1024 || o.base_port + kPgPortOffset > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--base-port ", o.base_port, ": use 1024 to ",
-                                                   65535 - kPgPortOffset));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--base-port ", o.base_port, ": use 1024 to ", 65535 - kPgPortOffset));
   }
   return absl::OkStatus();
 }
@@ -79,8 +77,8 @@ std::vector<std::string> ShardNames(int n) {
   const unsigned __int128 space = static_cast<unsigned __int128>(1) << 64;
   auto bound = [&](int i) { return static_cast<uint64_t>(space * i / n); };
   for (int i = 0; i < n; ++i) {
-    key::KeyRange r = i + 1 < n ? key::KeyRange::Bounded(bound(i), bound(i + 1))
-                                : key::KeyRange::From(bound(i));
+    key::KeyRange r =
+        i + 1 < n ? key::KeyRange::Bounded(bound(i), bound(i + 1)) : key::KeyRange::From(bound(i));
     names.push_back(r.ToString());
   }
   return names;
@@ -110,8 +108,8 @@ absl::StatusOr<ClusterPlan> MakePlan(const LocalOptions& o) {
 
   PlannedProcess ctld = Process(o, "ctld", "ctld");
   ctld.ports = {{"http", b}, {"grpc", b + 1}};
-  ctld.args = {"ctld", "--topo", plan.topo_address, "--http-port", Port(b), "--grpc-port",
-               Port(b + 1)};
+  ctld.args = {"ctld",  "--topo",      plan.topo_address, "--http-port",
+               Port(b), "--grpc-port", Port(b + 1)};
   plan.processes.push_back(std::move(ctld));
 
   int i = 0;
@@ -125,19 +123,43 @@ absl::StatusOr<ClusterPlan> MakePlan(const LocalOptions& o) {
       t.shard = plan.shards[s];
       const int port = b + 100 + 3 * i;
       t.ports = {{"grpc", port}, {"session", port + 1}, {"http", port + 2}};
-      t.args = {"tablet", "--topo", plan.topo_address, "--alias", alias, "--keyspace", o.keyspace,
-                "--shard", t.shard, "--init-type", "replica", "--data-dir",
-                absl::StrCat(o.data_dir, "/tablets/", alias), "--grpc-port", Port(port),
-                "--session-port", Port(port + 1), "--http-port", Port(port + 2),
-                "--health-interval", "1"};
+      t.args = {"tablet",
+                "--topo",
+                plan.topo_address,
+                "--alias",
+                alias,
+                "--keyspace",
+                o.keyspace,
+                "--shard",
+                t.shard,
+                "--init-type",
+                "replica",
+                "--data-dir",
+                absl::StrCat(o.data_dir, "/tablets/", alias),
+                "--grpc-port",
+                Port(port),
+                "--session-port",
+                Port(port + 1),
+                "--http-port",
+                Port(port + 2),
+                "--health-interval",
+                "1"};
       plan.processes.push_back(std::move(t));
     }
   }
 
   PlannedProcess gate = Process(o, "gate", "gate");
   gate.ports = {{"pg", b + kPgPortOffset}, {"http", b + 10}, {"grpc", b + 11}};
-  gate.args = {"gate", "--topo", plan.topo_address, "--cell", plan.cells[0], "--pg-port",
-               Port(b + kPgPortOffset), "--http-port", Port(b + 10), "--grpc-port",
+  gate.args = {"gate",
+               "--topo",
+               plan.topo_address,
+               "--cell",
+               plan.cells[0],
+               "--pg-port",
+               Port(b + kPgPortOffset),
+               "--http-port",
+               Port(b + 10),
+               "--grpc-port",
                Port(b + 11)};
   plan.processes.push_back(std::move(gate));
   return plan;

@@ -27,10 +27,10 @@ namespace shale::local {
 
 // The flags of `shale local up`, with their defaults.
 struct LocalOptions {
-  std::string data_dir;    // absolute
-  int shards = 2;          // equal key ranges: 1 -> "0", 2 -> "-80", "80-", ...
-  int replicas = 2;        // per shard, besides the primary-eligible tablet
-  int cells = 1;           // zone1, zone2, ...; a shard's tablets go round them
+  std::string data_dir;         // absolute
+  int shards = 2;               // equal key ranges: 1 -> "0", 2 -> "-80", "80-", ...
+  int replicas = 2;             // per shard, besides the primary-eligible tablet
+  int cells = 1;                // zone1, zone2, ...; a shard's tablets go round them
   std::string topo = "sqlite";  // sqlite, etcd or zk
   std::string keyspace = "app";
   int base_port = 15000;

@@ -35,9 +35,9 @@ TEST(ClusterPlanTest, DefaultLayout) {
   EXPECT_THAT(plan->shards, ElementsAre("-80", "80-"));
   std::vector<std::string> names;
   for (const PlannedProcess& p : plan->processes) names.push_back(p.name);
-  EXPECT_THAT(names, ElementsAre("ctld", "tablet-zone1-100", "tablet-zone1-101",
-                                 "tablet-zone1-102", "tablet-zone1-200", "tablet-zone1-201",
-                                 "tablet-zone1-202", "gate"));
+  EXPECT_THAT(names,
+              ElementsAre("ctld", "tablet-zone1-100", "tablet-zone1-101", "tablet-zone1-102",
+                          "tablet-zone1-200", "tablet-zone1-201", "tablet-zone1-202", "gate"));
   EXPECT_EQ(plan->pg_port(), 15432);
   EXPECT_EQ(plan->Find("gate")->ports.at("pg"), 15432);
   EXPECT_EQ(plan->Find("ctld")->ports.at("http"), 15000);

@@ -9,17 +9,19 @@
 namespace shale::local {
 
 absl::StatusOr<std::unique_ptr<topo::Server>> OpenTopology(const std::string& address,
-                                                           absl::Time deadline) {
+                                                           absl::Time deadline,
+                                                           bool create_if_missing) {
+  topo::ConnOptions options;
+  options.create_if_missing = create_if_missing;
   Backoff backoff(absl::Milliseconds(50), absl::Milliseconds(500));
-  absl::StatusOr<std::unique_ptr<topo::Conn>> conn = topo::OpenConn(address);
+  absl::StatusOr<std::unique_ptr<topo::Conn>> conn = topo::OpenConn(address, options);
   while (absl::IsUnavailable(conn.status()) && absl::Now() < deadline) {
     absl::SleepFor(backoff.Next());  // the server is still starting
-    conn = topo::OpenConn(address);
+    conn = topo::OpenConn(address, options);
   }
   if (!conn.ok()) return conn.status();
-  return std::make_unique<topo::Server>(*std::move(conn), [](absl::string_view a) {
-    return topo::OpenConn(a, topo::ConnOptions{});
-  });
+  return std::make_unique<topo::Server>(
+      *std::move(conn), [](absl::string_view a) { return topo::OpenConn(a, topo::ConnOptions{}); });
 }
 
 absl::Status EnsureRecords(topo::Server& ts, const ClusterPlan& plan,

@@ -15,10 +15,12 @@
 
 namespace shale::local {
 
-// Opens the plan's topology, retrying an unreachable server until deadline.
-// Errors: OpenConn's (Unavailable when the deadline passed).
+// Opens the plan's topology, retrying an unreachable server until deadline;
+// a missing sqlite file is created only when create_if_missing. Errors:
+// OpenConn's (Unavailable when the deadline passed).
 absl::StatusOr<std::unique_ptr<topo::Server>> OpenTopology(const std::string& address,
-                                                           absl::Time deadline);
+                                                           absl::Time deadline,
+                                                           bool create_if_missing = true);
 
 // Creates whatever of the cells, the keyspace (hash-sharded by `id`,
 // semi_sync when it has replicas) and its shards does not exist yet; say

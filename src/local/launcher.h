@@ -18,6 +18,8 @@
 // one command, destroy. Confined to the caller's thread; owns nothing but the
 // output stream it borrows (which must outlive it).
 
+#include <functional>
+#include <memory>
 #include <ostream>
 #include <set>
 #include <string>
@@ -25,8 +27,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "local/cluster_health.h"
 #include "local/cluster_plan.h"
 #include "local/process_state.h"
+#include "topo/server.h"
 
 namespace shale::local {
 
@@ -53,6 +57,21 @@ class Launcher {
   absl::Status Down(const std::string& data_dir);
 
  private:
+  // Up's steps (launcher_up.cc), in order.
+  // The plan: from the recorded cluster if DIR has one, else from flags.
+  absl::Status LoadPlan(const LocalOptions& flags, const std::set<std::string>& given);
+  // FailedPrecondition naming the first busy port of a process to start.
+  absl::Status CheckPorts() const;
+  absl::StatusOr<std::unique_ptr<topo::Server>> StartTopology();
+  // Starts ctld and the tablets; waits until every tablet answers.
+  absl::Status StartTablets(topo::Server& ts);
+  // First primaries (or a restarted shard's own), the serving graph, and
+  // every tablet serving.
+  absl::Status ServePrimaries(topo::Server& ts);
+  // Starts the gateway; waits until it serves every tablet.
+  absl::Status StartGate();
+  absl::Status WaitCtldLeads();
+
   // Starts p (not running) and records it in state_ and local.json.
   absl::Status Start(const PlannedProcess& p);
   // The full command line of p.
@@ -60,12 +79,14 @@ class Launcher {
   bool Running(const std::string& name) const;
   // Fails with p's log tail if p has exited.
   absl::Status CheckStillRunning(const PlannedProcess& p) const;
-  // Waits for cond (tried every few ms) until timeout; DeadlineExceeded
-  // with what and the last detail on timeout, or the error of a process in
-  // watch that exited.
+  // Waits for cond (tried every few ms) until timeout. DeadlineExceeded
+  // with what and cond's last detail on timeout; Unavailable with its log
+  // tail when a process of watch_ exited meanwhile.
   absl::Status WaitUntil(const std::string& what, absl::Duration timeout,
-                         const std::vector<const PlannedProcess*>& watch,
                          const std::function<bool(std::string* detail)>& cond);
+  // WaitUntil every shard's health has no problem (problem returns "").
+  absl::Status WaitForShards(topo::Server& ts, const std::string& what,
+                             const std::function<std::string(const ShardHealth&)>& problem);
   void Say(const std::string& line);
   void PrintSummary();
 
@@ -75,6 +96,7 @@ class Launcher {
   // Set by Up.
   ClusterPlan plan_;
   LocalState state_;
+  std::vector<const PlannedProcess*> watch_;  // started and waited on: in plan_
 };
 
 }  // namespace shale::local

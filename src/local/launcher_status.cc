@@ -57,12 +57,13 @@ absl::StatusOr<bool> Launcher::Status(const std::string& data_dir) {
 
   // The topology: a server process, or the sqlite file.
   absl::StatusOr<std::unique_ptr<topo::Server>> ts =
-      OpenTopology(state->topo_address, absl::Now() + absl::Seconds(2));
+      OpenTopology(state->topo_address, absl::Now() + absl::Seconds(2), false);
   const std::string topo_health =
       ts.ok() ? std::string("answers") : absl::StrCat("down: ", ts.status().message());
   if (!ts.ok()) healthy = false;
   if (state->options.topo == "sqlite") {
-    rows.push_back({"topology", "-", "-", "-", absl::StrCat(state->topo_address, " ", topo_health)});
+    rows.push_back(
+        {"topology", "-", "-", "-", absl::StrCat(state->topo_address, " ", topo_health)});
   }
 
   // Tablet health, shard by shard.
@@ -110,16 +111,16 @@ absl::StatusOr<bool> Launcher::Status(const std::string& data_dir) {
       if (it == tablet_health.end()) healthy = false;
     } else if (p.kind == "gate") {
       GateHealth g = ProbeGate(p.ports.at("http"));
-      row.health = g.answers ? absl::StrCat("answers; serves ", g.serving, " of ", tablets,
-                                            " tablets")
-                             : absl::StrCat("no answer: ", g.error);
+      row.health = g.answers
+                       ? absl::StrCat("answers; serves ", g.serving, " of ", tablets, " tablets")
+                       : absl::StrCat("no answer: ", g.error);
       if (!g.answers || g.serving < tablets) healthy = false;
     }
     rows.push_back(row);
   }
   PrintTable(*out_, rows);
-  *out_ << (healthy ? "healthy" : "NOT healthy") << " (" << plan->psql_command()
-        << "; dashboard " << plan->dashboard_url() << ")" << std::endl;
+  *out_ << (healthy ? "healthy" : "NOT healthy") << " (" << plan->psql_command() << "; dashboard "
+        << plan->dashboard_url() << ")" << std::endl;
   return healthy;
 }
 

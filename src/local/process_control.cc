@@ -128,8 +128,8 @@ std::vector<std::string> StopAll(const std::vector<StopTarget>& targets, absl::D
   if (WaitFor(timeout, report_exited)) return {};
   for (size_t i = 0; i < running.size(); ++i) {
     if (reported[i]) continue;
-    say(absl::StrFormat("%s (pid %d) did not stop within %s: killing it (SIGKILL)",
-                        running[i].name, running[i].pid, absl::FormatDuration(timeout)));
+    say(absl::StrFormat("%s (pid %d) did not stop within %s: killing it (SIGKILL)", running[i].name,
+                        running[i].pid, absl::FormatDuration(timeout)));
     kill(running[i].pid, SIGKILL);
   }
   WaitFor(absl::Seconds(10), report_exited);

@@ -13,8 +13,8 @@ namespace {
 constexpr int kVersion = 1;
 
 nlohmann::json OptionsToJson(const LocalOptions& o) {
-  return {{"data_dir", o.data_dir}, {"shards", o.shards},     {"replicas", o.replicas},
-          {"cells", o.cells},       {"topo", o.topo},         {"keyspace", o.keyspace},
+  return {{"data_dir", o.data_dir},  {"shards", o.shards}, {"replicas", o.replicas},
+          {"cells", o.cells},        {"topo", o.topo},     {"keyspace", o.keyspace},
           {"base_port", o.base_port}};
 }
 

@@ -29,7 +29,8 @@ TEST_F(ProcessStateTest, RoundTrip) {
   state.options.shards = 4;
   state.options.topo = "zk";
   state.topo_address = "zk://127.0.0.1:15002/shale";
-  state.Put({"gate", "gate", 123, {"/bin/shale", "gate"}, {{"pg", 15432}}, dir_ + "/logs/gate.log"});
+  state.Put(
+      {"gate", "gate", 123, {"/bin/shale", "gate"}, {{"pg", 15432}}, dir_ + "/logs/gate.log"});
   state.Put({"ctld", "ctld", 7, {"/bin/shale", "ctld"}, {{"http", 15000}}, "x"});
   state.Put({"gate", "gate", 124, {"/bin/shale", "gate"}, {{"pg", 15432}}, "y"});
   ASSERT_TRUE(WriteState(dir_, state).ok());

@@ -105,8 +105,8 @@ class LocalClusterTest : public ::testing::Test {
 TEST_F(LocalClusterTest, UpStatusDownUpKeepsData) {
   CliResult up = Up();
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
-  EXPECT_THAT(up.out, HasSubstr(absl::StrCat("psql -h 127.0.0.1 -p ", pg_port(),
-                                             " -U shale -d app")));
+  EXPECT_THAT(up.out,
+              HasSubstr(absl::StrCat("psql -h 127.0.0.1 -p ", pg_port(), " -U shale -d app")));
   EXPECT_THAT(up.out, HasSubstr(absl::StrCat("shale ctl --topo sqlite:", dir(), "/topo.db")));
   EXPECT_THAT(up.out, HasSubstr(absl::StrCat("http://127.0.0.1:", base_port_, "/")));
   EXPECT_EQ(AliveProcesses(), 8);  // ctld, 6 tablets, gate
