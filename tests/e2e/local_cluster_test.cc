@@ -24,13 +24,14 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A --base-port whose whole plan is free right now, below the kernel's
-// ephemeral range (32768-) so that outgoing connections do not take it.
+// A --base-port whose whole plan is free right now: one of 24 ranges of 500
+// ports from 20000, below the kernel's ephemeral range (32768-) so that
+// outgoing connections (and the other tests' port-0 servers) do not take it.
 int FreeBasePort(const std::string& data_dir) {
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  for (int attempt = 0; attempt < 24; ++attempt) {
     local::LocalOptions o;
     o.data_dir = data_dir;
-    o.base_port = 20000 + ((getpid() * 37 + attempt * 541) % 12000);
+    o.base_port = 20000 + 500 * ((getpid() + attempt) % 24);
     absl::StatusOr<local::ClusterPlan> plan = local::MakePlan(o);
     if (!plan.ok()) continue;
     bool free = true;
