@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,14 +52,15 @@ class LocalClusterTest : public ::testing::Test {
   }
   // Stops whatever the test started, even after a failure.
   void TearDown() override {
-    if (started_) {
+    for (const std::string& sub : started_) {
+      sub_dir_ = sub;
       CliResult r = Local({"down"});
       EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
       EXPECT_EQ(AliveProcesses(), 0);
     }
   }
 
-  std::string dir() const { return data_.path() + "/cluster"; }
+  std::string dir() const { return data_.path() + "/" + sub_dir_; }
   int pg_port() const { return base_port_ + local::kPgPortOffset; }
 
   CliResult Local(std::vector<std::string> args) {
@@ -70,7 +72,7 @@ class LocalClusterTest : public ::testing::Test {
   }
 
   CliResult Up(std::vector<std::string> extra = {}) {
-    started_ = true;
+    started_.insert(sub_dir_);
     std::vector<std::string> args = {"up", "--base-port", absl::StrCat(base_port_)};
     args.insert(args.end(), extra.begin(), extra.end());
     return Local(args);
@@ -99,8 +101,9 @@ class LocalClusterTest : public ::testing::Test {
   }
 
   TempDir data_;
+  std::string sub_dir_ = "cluster";  // the cluster's --data-dir under data_
   int base_port_ = 0;
-  bool started_ = false;
+  std::set<std::string> started_;  // the sub dirs `up` ran in
 };
 
 TEST_F(LocalClusterTest, UpStatusDownUpKeepsData) {
@@ -144,6 +147,28 @@ TEST_F(LocalClusterTest, UpStatusDownUpKeepsData) {
   Psql("INSERT INTO kv (id, v) VALUES (6, 'f')");
   EXPECT_EQ(Psql("SELECT count(*) FROM kv"), "6");
   EXPECT_EQ(Local({"status"}).exit_code, 0);
+}
+
+// With --topo etcd or zk, up starts the server itself (its data under DIR)
+// and down stops it last.
+TEST_F(LocalClusterTest, StartsAndStopsItsOwnEtcdAndZooKeeper) {
+  for (const char* topo : {"etcd", "zk"}) {
+    SCOPED_TRACE(topo);
+    sub_dir_ = topo;
+    CliResult up = Up({"--topo", topo, "--shards", "1", "--replicas", "1"});
+    ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+    EXPECT_THAT(up.out, HasSubstr(absl::StrCat(topo, "://127.0.0.1:", base_port_ + 2, "/shale")));
+    EXPECT_EQ(AliveProcesses(), 5);  // the server, ctld, 2 tablets, gate
+    Psql("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+    Psql("INSERT INTO t (id) VALUES (1), (2)");
+    EXPECT_EQ(Psql("SELECT count(*) FROM t"), "2");
+    CliResult status = Local({"status"});
+    EXPECT_EQ(status.exit_code, 0) << status.out;
+    EXPECT_THAT(status.out, HasSubstr(topo == std::string("etcd") ? "etcd " : "zookeeper "));
+    CliResult down = Local({"down"});
+    EXPECT_EQ(down.exit_code, 0) << down.out << down.err;
+    EXPECT_EQ(AliveProcesses(), 0);
+  }
 }
 
 TEST_F(LocalClusterTest, RefusesBadFlagsAndBusyPorts) {
