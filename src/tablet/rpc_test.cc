@@ -359,12 +359,13 @@ class GrpcTestSession : public TestSession {
 
 class PortTestSession : public TestSession {
  public:
-  explicit PortTestSession(int port) {
-    auto s = SessionSocket::Connect("127.0.0.1", port, absl::Seconds(5));
+  explicit PortTestSession(int port, SessionRoute route = SessionRoute::kLocalSocketFirst) {
+    auto s = SessionSocket::Connect("127.0.0.1", port, absl::Seconds(5), route);
     EXPECT_TRUE(s.ok()) << s.status();
     if (s.ok()) socket_ = *std::move(s);
   }
   void End() override { socket_.reset(); }
+  int fd() const { return socket_ != nullptr ? socket_->fd() : -1; }
 
  private:
   bool Write(const SessionRequest& request) override {
@@ -395,17 +396,43 @@ bool NoOpenTransactions(TabletClient& c) {
   return false;
 }
 
-// The same session scenario over both transports.
-class SessionTest : public RpcTest, public ::testing::WithParamInterface<bool> {
+// The same session scenario over every transport: gRPC, the session port
+// over TCP, and its Unix socket for clients on the same machine.
+enum class Transport { kGrpc, kTcp, kLocalSocket };
+
+class SessionTest : public RpcTest, public ::testing::WithParamInterface<Transport> {
  protected:
   std::unique_ptr<TestSession> Open(TabletServer& server, TabletClient& c) {
-    if (GetParam()) return std::make_unique<PortTestSession>(server.session_port());
+    switch (GetParam()) {
+      case Transport::kTcp:
+        return std::make_unique<PortTestSession>(server.session_port(), SessionRoute::kTcpOnly);
+      case Transport::kLocalSocket: {
+        // The local route must really be the Unix socket, not a fallback.
+        auto session = std::make_unique<PortTestSession>(server.session_port());
+        sockaddr_storage peer{};
+        socklen_t len = sizeof(peer);
+        EXPECT_EQ(::getpeername(session->fd(), reinterpret_cast<sockaddr*>(&peer), &len), 0);
+        EXPECT_EQ(peer.ss_family, AF_UNIX);
+        return session;
+      }
+      case Transport::kGrpc:
+        break;
+    }
     return std::make_unique<GrpcTestSession>(c);
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Transports, SessionTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "SessionPort" : "Grpc"; });
+INSTANTIATE_TEST_SUITE_P(Transports, SessionTest,
+                         ::testing::Values(Transport::kGrpc, Transport::kTcp,
+                                           Transport::kLocalSocket),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case Transport::kTcp: return "SessionPort";
+                             case Transport::kLocalSocket: return "LocalSocket";
+                             case Transport::kGrpc: break;
+                           }
+                           return "Grpc";
+                         });
 
 TEST_P(SessionTest, RunsCallsInOrderAndRollsBackWhatItLeavesOpen) {
   auto server = StartTablet(1, topodata::PRIMARY);
@@ -459,7 +486,8 @@ TEST_F(RpcTest, SessionPortIsPublishedAndTurnsAwayWhatIsNotASession) {
   EXPECT_EQ(rec->record.port_map().at("session"), server->session_port());
 
   // A client that does not start with the preface is disconnected.
-  auto raw = SessionSocket::Connect("127.0.0.1", server->session_port(), absl::Seconds(5));
+  auto raw = SessionSocket::Connect("127.0.0.1", server->session_port(), absl::Seconds(5),
+                                    SessionRoute::kTcpOnly);
   ASSERT_TRUE(raw.ok()) << raw.status();
   SessionResponse response;
   {

@@ -3,7 +3,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,6 +58,19 @@ absl::Status SessionServer::Start(const std::string& bind_address, int port) {
   port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                                            : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   fibers_ = std::make_unique<fiber::Scheduler>(fiber::SchedulerOptions{.name = "session"});
+  // The same sessions for clients on this machine, without TCP/IP
+  // (SessionSocketName). Not fatal: such clients fall back to TCP.
+  const int local = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un sun{};
+  const socklen_t sun_len = FillSessionSocketAddress(port_, &sun);
+  if (local >= 0 && ::bind(local, reinterpret_cast<sockaddr*>(&sun), sun_len) == 0 &&
+      ::listen(local, SOMAXCONN) == 0) {
+    local_fd_ = local;
+  } else {
+    spdlog::warn("session port: no local socket @{} ({}); local clients use TCP",
+                 SessionSocketName(port_), std::strerror(errno));
+    if (local >= 0) ::close(local);
+  }
   acceptor_ = std::thread([this] { AcceptLoop(); });
   return absl::OkStatus();
 }
@@ -67,10 +82,13 @@ void SessionServer::Stop() {
     stopping_ = true;
     for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
   }
-  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // wakes the acceptor's poll
+  if (local_fd_ >= 0) ::shutdown(local_fd_, SHUT_RDWR);
   if (acceptor_.joinable()) acceptor_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (local_fd_ >= 0) ::close(local_fd_);
   listen_fd_ = -1;
+  local_fd_ = -1;
   {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
@@ -85,8 +103,17 @@ int64_t SessionServer::connections() const {
 }
 
 void SessionServer::AcceptLoop() {
+  pollfd listeners[2] = {{listen_fd_, POLLIN, 0}, {local_fd_, POLLIN, 0}};
+  const int count = local_fd_ >= 0 ? 2 : 1;
   for (;;) {
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    int fd = -1;
+    bool tcp = true;
+    if (::poll(listeners, count, -1) > 0) {
+      tcp = listeners[0].revents != 0;
+      fd = ::accept4(tcp ? listen_fd_ : local_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    } else {
+      errno = EINTR;
+    }
     absl::MutexLock lock(&mu_);
     if (stopping_) {
       if (fd >= 0) ::close(fd);
@@ -99,8 +126,10 @@ void SessionServer::AcceptLoop() {
       }
       continue;
     }
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (tcp) {
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
     open_fds_.insert(fd);
     ++threads_;
     accepted_.fetch_add(1);

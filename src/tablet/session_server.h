@@ -6,7 +6,8 @@
 // request, run it, write the answer. It is the gateway's query path; gRPC's
 // Query.Session stream carries the same sessions for other clients.
 //
-// Waiting for the next request parks the fiber, so under load a few worker
+// It also listens on the abstract Unix socket SessionSocketName(port) for
+// clients on the same machine. Waiting for the next request parks the fiber, so under load a few worker
 // threads take many requests per wake-up. Autocommit SELECTs
 // (SessionHandler::IsQuickRead) run on the fiber; everything else, which may
 // wait for the writer, a commit or a migration, runs through
@@ -53,6 +54,7 @@ class SessionServer {
 
   TabletContext* const ctx_;
   int listen_fd_ = -1;
+  int local_fd_ = -1;  // the abstract Unix socket (SessionSocketName), if bound
   int port_ = 0;
   std::thread acceptor_;
   std::unique_ptr<fiber::Scheduler> fibers_;

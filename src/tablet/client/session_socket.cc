@@ -6,13 +6,16 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/fiber/io_wait.h"
@@ -51,9 +54,30 @@ absl::StatusOr<int> ConnectOne(const addrinfo& addr, absl::Duration timeout) {
     return status;
   }
   ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (addr.ai_family != AF_UNIX) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
   return fd;
+}
+
+// Whether host names this machine (so its tablets' Unix sockets are here).
+bool IsThisMachine(const std::string& host) {
+  if (host == "localhost" || host == "::1" || absl::StartsWith(host, "127.")) return true;
+  char name[256] = {};
+  return ::gethostname(name, sizeof(name) - 1) == 0 && host == name;
+}
+
+// The tablet's abstract Unix socket on this machine, or an error.
+absl::StatusOr<int> ConnectLocal(int port, absl::Duration timeout) {
+  sockaddr_un sun{};
+  const socklen_t len = FillSessionSocketAddress(port, &sun);
+  addrinfo addr{};
+  addr.ai_family = AF_UNIX;
+  addr.ai_socktype = SOCK_STREAM;
+  addr.ai_addr = reinterpret_cast<sockaddr*>(&sun);
+  addr.ai_addrlen = len;
+  return ConnectOne(addr, timeout);
 }
 
 }  // namespace
@@ -62,9 +86,40 @@ SessionSocket::SessionSocket(int fd) : fd_(fd) {}
 
 SessionSocket::~SessionSocket() { ::close(fd_); }
 
+std::string SessionSocketName(int port) { return absl::StrCat("shale-session-", port); }
+
+socklen_t FillSessionSocketAddress(int port, sockaddr_un* sun) {
+  const std::string name = SessionSocketName(port);
+  sun->sun_family = AF_UNIX;
+  sun->sun_path[0] = '\0';  // abstract: no file to create or clean up
+  std::memcpy(sun->sun_path + 1, name.data(), name.size());
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+}
+
+absl::Status SessionSocket::SendPreface() {
+  size_t sent = 0;
+  while (sent < kSessionPreface.size()) {
+    const ssize_t n = ::send(fd_, kSessionPreface.data() + sent, kSessionPreface.size() - sent,
+                             MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Errno("send");
+    sent += n;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<SessionSocket>> SessionSocket::Connect(const std::string& host,
                                                                       int port,
-                                                                      absl::Duration timeout) {
+                                                                      absl::Duration timeout,
+                                                                      SessionRoute route) {
+  if (route == SessionRoute::kLocalSocketFirst && IsThisMachine(host)) {
+    // A tablet too old to listen there, or in another network namespace:
+    // TCP below.
+    if (absl::StatusOr<int> fd = ConnectLocal(port, timeout); fd.ok()) {
+      auto socket = std::make_unique<SessionSocket>(*fd);
+      if (socket->SendPreface().ok()) return socket;
+    }
+  }
   std::string name = host;
   if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
     name = name.substr(1, name.size() - 2);  // an IPv6 literal in brackets
@@ -87,13 +142,8 @@ absl::StatusOr<std::unique_ptr<SessionSocket>> SessionSocket::Connect(const std:
       continue;
     }
     auto socket = std::make_unique<SessionSocket>(*fd);
-    size_t sent = 0;
-    while (sent < kSessionPreface.size()) {
-      const ssize_t n = ::send(*fd, kSessionPreface.data() + sent, kSessionPreface.size() - sent,
-                               MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return Errno(absl::StrCat("session port ", host, ":", port));
-      sent += n;
+    if (absl::Status s = socket->SendPreface(); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat("session port ", host, ":", port, ": ", s.message()));
     }
     return socket;
   }

@@ -13,7 +13,11 @@
 // Read and Write are called from one thread at a time, Shutdown from any
 // thread (it wakes a blocked Read).
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +35,20 @@ inline constexpr absl::string_view kSessionPreface("SHALEQS1", 8);
 // The largest frame either side accepts (the gRPC services' limit too).
 inline constexpr size_t kMaxSessionFrame = 64u << 20;
 
+// Besides its TCP port P, a tablet listens on the abstract Unix socket
+// named SessionSocketName(P) (Linux; no file). A client on the same machine
+// connects there: the same protocol without the TCP/IP stack, which on
+// loopback costs the sender most of a message's CPU (docs/bench.md).
+std::string SessionSocketName(int port);
+// Fills *sun with that socket's address; returns the address length.
+socklen_t FillSessionSocketAddress(int port, sockaddr_un* sun);
+
+// How SessionSocket::Connect reaches the tablet.
+enum class SessionRoute {
+  kLocalSocketFirst,  // the Unix socket when host is this machine, else (or failing that) TCP
+  kTcpOnly,
+};
+
 class SessionSocket {
  public:
   // Takes ownership of a connected stream socket.
@@ -39,10 +57,12 @@ class SessionSocket {
   SessionSocket(const SessionSocket&) = delete;
   SessionSocket& operator=(const SessionSocket&) = delete;
 
-  // Connects to host:port within timeout, with TCP_NODELAY, and sends the
-  // preface. Unavailable when the tablet cannot be reached.
-  static absl::StatusOr<std::unique_ptr<SessionSocket>> Connect(const std::string& host, int port,
-                                                                absl::Duration timeout);
+  // Connects to host:port within timeout (TCP with TCP_NODELAY, or the
+  // tablet's Unix socket, see SessionRoute) and sends the preface.
+  // Unavailable when the tablet cannot be reached.
+  static absl::StatusOr<std::unique_ptr<SessionSocket>> Connect(
+      const std::string& host, int port, absl::Duration timeout,
+      SessionRoute route = SessionRoute::kLocalSocketFirst);
 
   // Sends one frame. Unavailable when the connection failed.
   absl::Status Write(const google::protobuf::MessageLite& message);
@@ -58,6 +78,8 @@ class SessionSocket {
   int fd() const { return fd_; }
 
  private:
+  // Writes kSessionPreface. Unavailable when the connection failed.
+  absl::Status SendPreface();
   // Makes at least n unread bytes available in in_; errors as for Read.
   absl::Status Fill(size_t n);
 
