@@ -62,25 +62,35 @@ bool IsReservedName(absl::string_view name) {
 
 // ---- Statement ----
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+Statement::~Statement() { Release(); }
+
+void Statement::Release() {
+  if (stmt_ == nullptr) return;
+  if (!cache_key_.empty() && info_.read_only && !info_.is_ddl) {
+    conn_->CacheStatement(std::move(cache_key_), access_, stmt_, std::move(info_));
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
 }
 
 Statement::Statement(Statement&& other) noexcept
     : conn_(other.conn_),
       stmt_(other.stmt_),
       access_(other.access_),
-      info_(std::move(other.info_)) {
+      info_(std::move(other.info_)),
+      cache_key_(std::move(other.cache_key_)) {
   other.stmt_ = nullptr;
 }
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    Release();
     conn_ = other.conn_;
     stmt_ = other.stmt_;
     access_ = other.access_;
     info_ = std::move(other.info_);
+    cache_key_ = std::move(other.cache_key_);
     other.stmt_ = nullptr;
   }
   return *this;
@@ -158,17 +168,25 @@ absl::StatusOr<ResultSet> Statement::Run(absl::Span<const Value> binds, RowCallb
   absl::Status status = Bind(binds);
   ResultSet rs;
   if (status.ok()) {
-    int n = sqlite3_column_count(stmt_);
-    rs.columns.reserve(n);
-    for (int i = 0; i < n; ++i) {
-      rs.columns.push_back(Column{std::string(Str(sqlite3_column_name(stmt_, i))),
-                                  std::string(Str(sqlite3_column_decltype(stmt_, i)))});
-    }
     int64_t changes_before = sqlite3_total_changes64(db);
     Row row;
-    row.reserve(n);
+    int n = 0;
+    bool first = true;
     while (status.ok()) {
       int rc = sqlite3_step(stmt_);
+      if (first) {
+        // The columns once stepped: a statement kept compiled from before a
+        // schema change (ALTER TABLE ... ADD COLUMN) is recompiled by its
+        // first step and may have more of them.
+        first = false;
+        n = sqlite3_column_count(stmt_);
+        rs.columns.reserve(n);
+        for (int i = 0; i < n; ++i) {
+          rs.columns.push_back(Column{std::string(Str(sqlite3_column_name(stmt_, i))),
+                                      std::string(Str(sqlite3_column_decltype(stmt_, i)))});
+        }
+        row.reserve(n);
+      }
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) {
         status = conn_->ErrorFor(rc);
@@ -233,12 +251,34 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   return conn;
 }
 
-Connection::~Connection() { sqlite3_close_v2(db_); }
+Connection::~Connection() {
+  for (Cached& c : cache_) sqlite3_finalize(c.stmt);
+  sqlite3_close_v2(db_);
+}
+
+void Connection::CacheStatement(std::string sql, Access access, sqlite3_stmt* stmt,
+                                StatementInfo info) {
+  sqlite3_reset(stmt);  // no read transaction stays open
+  sqlite3_clear_bindings(stmt);
+  if (cache_.size() >= kStatementCacheSize) {
+    sqlite3_finalize(cache_.front().stmt);
+    cache_.erase(cache_.begin());
+  }
+  cache_.push_back(Cached{std::move(sql), access, stmt, std::move(info)});
+}
 
 absl::StatusOr<Statement> Connection::Prepare(absl::string_view sql, Access access) {
   if (sql.size() > static_cast<size_t>(INT_MAX)) {
     return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kProgramLimitExceeded,
                     "statement text is too long");
+  }
+  for (auto it = cache_.rbegin(); it != cache_.rend(); ++it) {
+    if (it->access == access && it->sql == sql) {
+      Statement statement(this, it->stmt, access, std::move(it->info));
+      statement.cache_key_ = std::move(it->sql);
+      cache_.erase(std::next(it).base());
+      return statement;
+    }
   }
   AccessScope scope(this, access);
   StatementInfo info;
@@ -263,6 +303,7 @@ absl::StatusOr<Statement> Connection::Prepare(absl::string_view sql, Access acce
                                  "statement: \"",
                                  rest.substr(0, 40), rest.size() > 40 ? "...\"" : "\""));
   }
+  if (statement.info_.read_only) statement.cache_key_ = std::string(sql);
   return statement;
 }
 

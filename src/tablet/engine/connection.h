@@ -9,6 +9,12 @@
 // statements are refused) and runs it to completion, feeding rows to a
 // callback.
 //
+// A Connection keeps its recently used read-only statements compiled (a
+// small cache keyed by SQL text and access): a gateway's prepared statement
+// arrives as the same text every time, and compiling it again cost about as
+// much as running it. A Statement taken from the cache goes back on
+// destruction; SQLite recompiles it by itself after a schema change.
+//
 // Not thread-safe: one thread at a time uses a Connection and its Statements;
 // the engine hands connections out through ConnectionPool leases. A Statement
 // borrows its Connection and must be destroyed before it.
@@ -67,7 +73,7 @@ class Statement {
   Statement() = default;
   Statement(Connection* conn, sqlite3_stmt* stmt, Access access, StatementInfo info)
       : conn_(conn), stmt_(stmt), access_(access), info_(std::move(info)) {}
-  ~Statement();
+  ~Statement();  // back to the connection's cache (read-only statements), else finalized
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
@@ -89,10 +95,16 @@ class Statement {
  private:
   absl::Status Bind(absl::Span<const Value> binds);
 
+  friend class Connection;  // fills cache_key_ and takes back cached statements
+
+  // Finalizes stmt_, or gives it back to the connection's cache.
+  void Release();
+
   Connection* conn_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
   Access access_ = Access::kUser;
   StatementInfo info_;
+  std::string cache_key_;  // the SQL text it was compiled from; empty: not cacheable
 };
 
 class Connection {
@@ -143,7 +155,18 @@ class Connection {
     Access saved_;
   };
 
+  // An idle compiled statement.
+  struct Cached {
+    std::string sql;
+    Access access;
+    sqlite3_stmt* stmt;
+    StatementInfo info;
+  };
+  static constexpr size_t kStatementCacheSize = 32;
+
   explicit Connection(sqlite3* db) : db_(db) {}
+  // Keeps a finished read-only statement for the next Prepare of sql.
+  void CacheStatement(std::string sql, Access access, sqlite3_stmt* stmt, StatementInfo info);
   static int AuthorizerThunk(void* self, int action, const char* a1, const char* a2, const char* a3,
                              const char* a4);
   int Authorize(int action, const char* a1, const char* a2, const char* a3, const char* a4);
@@ -156,6 +179,7 @@ class Connection {
   Access access_ = Access::kUser;
   StatementInfo* collecting_ = nullptr;  // the statement being compiled, if any
   absl::Status denial_;                  // why the authorizer last refused
+  std::vector<Cached> cache_;            // least recently used first
 };
 
 }  // namespace shale::tablet::engine

@@ -110,6 +110,38 @@ TEST_F(EngineTest, PositionalBinds) {
               IsSqlError(StatusCode::kInvalidArgument, "08P01"));
 }
 
+TEST_F(EngineTest, CachedStatementsFollowDataSchemaAndAccess) {
+  // The same SELECT text again and again comes from the connection's cache;
+  // it must still see new rows, a changed table and who is asking.
+  const char* by_id = "SELECT * FROM t WHERE id = ?";
+  ASSERT_OK(engine_->Execute("INSERT INTO t VALUES (1, 'one')").status());
+  for (int round = 0; round < 3; ++round) {
+    auto rs = engine_->Execute(by_id, {1});
+    ASSERT_TRUE(rs.ok()) << rs.status();
+    ASSERT_EQ(rs->rows.size(), 1u);
+    EXPECT_EQ(rs->rows[0][1], Value("one"));
+  }
+  EXPECT_EQ(Count("t"), 1);
+  ASSERT_OK(engine_->Execute("INSERT INTO t VALUES (2, 'two')").status());
+  EXPECT_EQ(Count("t"), 2);
+  ASSERT_OK(engine_->Execute("ALTER TABLE t ADD COLUMN w INTEGER DEFAULT 7").status());
+  auto wider = engine_->Execute(by_id, {2});
+  ASSERT_TRUE(wider.ok()) << wider.status();
+  ASSERT_EQ(wider->columns.size(), 3u);
+  EXPECT_EQ(wider->rows[0][2], Value(7));
+  ASSERT_OK(engine_->Execute("DROP TABLE t").status());
+  EXPECT_FALSE(engine_->Execute(by_id, {1}).ok());  // no such table now
+  ASSERT_OK(engine_->Execute("CREATE TABLE t(id INTEGER PRIMARY KEY)").status());
+  auto narrow = engine_->Execute(by_id, {1});
+  ASSERT_TRUE(narrow.ok()) << narrow.status();
+  EXPECT_EQ(narrow->columns.size(), 1u);
+  EXPECT_TRUE(narrow->rows.empty());
+  // A statement the engine compiled for itself is not handed to a client.
+  const char* pragma = "PRAGMA cache_size";
+  ASSERT_OK(engine_->ExecuteInternal(pragma).status());
+  EXPECT_FALSE(engine_->Execute(pragma).ok());
+}
+
 TEST_F(EngineTest, ReadOnlyMode) {
   ASSERT_OK(engine_->Execute("INSERT INTO t VALUES (1, 'a')").status());
   engine_->SetReadOnly(true);
