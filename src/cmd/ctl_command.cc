@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cmd/grpc_tls_flags.h"
 #include "ctl/output.h"
 #include "spdlog/spdlog.h"
 #include "topo/open/open.h"
@@ -64,6 +65,7 @@ void AddCtlCommand(CLI::App& app, CtlContext* ctx) {
   ctl->add_option("--format", ctx->format, "Output format: json or table")
       ->check(CLI::IsMember({"json", "table"}))
       ->capture_default_str();
+  AddGrpcTlsFlags(ctl, &ctx->grpc_tls, GrpcTlsRole::kClient);
   AddRecordCommands(ctl, ctx);
   AddGraphCommands(ctl, ctx);
   AddTabletRpcCommands(ctl, ctx);
@@ -75,6 +77,7 @@ void AddCtlCommand(CLI::App& app, CtlContext* ctx) {
 int RunCtl(const CtlContext& ctx) {
   absl::StatusOr<ctl::OutputFormat> format = ctl::ParseOutputFormat(ctx.format);
   if (!format.ok()) return Fail(format.status());
+  if (absl::Status s = ApplyClientTls(ctx.grpc_tls); !s.ok()) return Fail(s);
 
   // Library logs (e.g. a ZooKeeper client retrying) would bury the one error line.
   spdlog::set_level(ctx.verbose ? spdlog::level::info : spdlog::level::off);

@@ -10,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "base/grpc_tls/tls_options.h"
 #include "nlohmann/json.hpp"
 #include "topo/server.h"
 
@@ -21,6 +22,7 @@ struct CtlContext {
   std::string format = "json";   // --format
   bool verbose = false;          // -v: show library logs (topology clients) on stderr
   bool writes = false;           // the action may create the topology store
+  grpc_tls::TlsOptions grpc_tls;  // --grpc-tls-*: how to dial tablets and ctld
   // Runs the chosen command; a null result prints nothing.
   std::function<absl::StatusOr<nlohmann::json>(topo::Server&)> action;
 };

@@ -9,11 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "base/grpc_tls/credentials.h"
 #include "base/http/status_server.h"
 #include "base/metrics/registry.h"
 #include "cmd/ctl_command.h"
 #include "cmd/daemon.h"
 #include "cmd/duration_flag.h"
+#include "cmd/grpc_tls_flags.h"
 #include "ctld/cluster_watcher.h"
 #include "ctld/ctld_services.h"
 #include "ctld/dashboard.h"
@@ -67,12 +69,7 @@ cleanly (a leader steps down first).)";
 // "host:port" that others can dial: the bind address, or this host's name
 // when it binds every interface.
 std::string Advertised(const std::string& bind_address, int port) {
-  std::string host = bind_address;
-  if (host == "0.0.0.0" || host == "::" || host.empty()) {
-    char name[256] = {0};
-    gethostname(name, sizeof(name) - 1);
-    host = name;
-  }
+  const std::string host = AdvertisedHost(bind_address);
   return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
                                              : absl::StrCat(host, ":", port);
 }
@@ -100,7 +97,11 @@ void AddCtldCommand(CLI::App& app, CtldFlags* f) {
                   "Pause before retrying a failover that failed")
       ->check(DurationValidator())
       ->capture_default_str();
-  cmd->add_option("--bind-address", f->bind_address, "Address the HTTP and gRPC ports listen on")
+  cmd->add_option("--bind-address", f->bind_address,
+                  "Address the HTTP and gRPC ports listen on. The default serves this machine "
+                  "only; use --bind-address 0.0.0.0 (or one interface's address) when "
+                  "gateways or ctl run on other machines, and see --grpc-tls-cert. The leader "
+                  "record publishes this address, or the host name for 0.0.0.0")
       ->capture_default_str();
   cmd->add_option("--http-port", f->http_port,
                   "HTTP port: the dashboard at /, /debug/status, /metrics; 0 picks a free port")
@@ -114,11 +115,16 @@ void AddCtldCommand(CLI::App& app, CtldFlags* f) {
   cmd->add_option("--topo-wait", f->topo_wait_s,
                   "Seconds startup waits for an unavailable topology")
       ->capture_default_str();
+  AddGrpcTlsFlags(cmd, &f->grpc_tls, GrpcTlsRole::kServerAndClient);
   cmd->callback([f] { f->chosen = true; });
 }
 
 int RunCtld(const CtldFlags& f) {
   SetUpLogging();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      grpc_tls::ServerCredentials(f.grpc_tls);
+  if (!credentials.ok()) return FailDaemon(credentials.status());
+  if (absl::Status s = ApplyClientTls(f.grpc_tls); !s.ok()) return FailDaemon(s);
   ctld::FailoverOptions options;
   {
     absl::StatusOr<absl::Duration> d = ParseDurationFlag(f.failover_after);
@@ -182,7 +188,7 @@ int RunCtld(const CtldFlags& f) {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     builder.AddListeningPort(absl::StrCat(f.bind_address, ":", f.grpc_port),
-                             grpc::InsecureServerCredentials(), &grpc_port);
+                             *credentials, &grpc_port);
     services = ctld::RegisterCtldServices(builder, {&ts, &election, &registry});
     grpc_server = builder.BuildAndStart();
     if (grpc_server == nullptr || grpc_port == 0) {

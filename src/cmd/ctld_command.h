@@ -10,6 +10,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "base/grpc_tls/tls_options.h"
 
 namespace shale::cmd {
 
@@ -21,6 +22,7 @@ struct CtldFlags {
   std::string discovery_interval = "5s";
   std::string retry_interval = "5s";
   std::string bind_address = "127.0.0.1";
+  grpc_tls::TlsOptions grpc_tls;
   int http_port = 0;
   int grpc_port = 15999;  // 0 picks a free port; -1 serves no gRPC
   double topo_wait_s = 30;

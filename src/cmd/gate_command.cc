@@ -7,6 +7,7 @@
 #include "cmd/ctl_command.h"
 #include "cmd/daemon.h"
 #include "cmd/duration_flag.h"
+#include "cmd/grpc_tls_flags.h"
 #include "gate/gateway.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -52,7 +53,11 @@ void AddGateCommand(CLI::App& app, GateFlags* f) {
                   "Topology address (default: $SHALE_TOPO, else the local cluster's sqlite file)")
       ->capture_default_str();
   cmd->add_option("--cell", f->cell, "The gateway's cell (replica reads prefer it)")->required();
-  cmd->add_option("--bind-address", f->bind_address, "Address every port listens on")
+  cmd->add_option("--bind-address", f->bind_address,
+                  "Address every port listens on (PostgreSQL, gRPC, HTTP). The default serves "
+                  "clients on this machine only, like PostgreSQL's listen_addresses=localhost; "
+                  "use --bind-address 0.0.0.0 for clients elsewhere, with --auth-file and "
+                  "--tls-cert")
       ->capture_default_str();
   cmd->add_option("--pg-port", f->pg_port, "PostgreSQL protocol port; 0 picks a free port")
       ->check(CLI::Range(0, 65535))
@@ -87,6 +92,7 @@ void AddGateCommand(CLI::App& app, GateFlags* f) {
   cmd->add_option("--topo-wait", f->topo_wait_s,
                   "Seconds startup waits for an unavailable topology")
       ->capture_default_str();
+  AddGrpcTlsFlags(cmd, &f->grpc_tls, GrpcTlsRole::kClient);
   cmd->callback([f] { f->chosen = true; });
 }
 
@@ -95,6 +101,7 @@ int RunGate(const GateFlags& f) {
   if (f.tls_cert.empty() != f.tls_key.empty()) {
     return FailDaemon(absl::InvalidArgumentError("--tls-cert and --tls-key go together"));
   }
+  if (absl::Status s = ApplyClientTls(f.grpc_tls); !s.ok()) return FailDaemon(s);
   gate::GatewayOptions options;
   {
     absl::StatusOr<absl::Duration> d = ParseDurationFlag(f.buffer_window);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "base/grpc_tls/tls_options.h"
 
 namespace shale::cmd {
 
@@ -28,6 +29,7 @@ struct GateFlags {
   std::string tls_key;
   int max_connections = 1000;
   double topo_wait_s = 30;
+  grpc_tls::TlsOptions grpc_tls;  // client side: how to dial tablets and ctld
 };
 
 void AddGateCommand(CLI::App& app, GateFlags* flags);

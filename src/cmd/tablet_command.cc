@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "cmd/ctl_command.h"
 #include "cmd/daemon.h"
+#include "cmd/grpc_tls_flags.h"
 #include "ctl/tablets.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -35,6 +36,13 @@ void SetUpLogging(const std::string& alias) {
                       spdlog::pattern_time_type::utc);
 }
 
+// The record's hostname: --hostname, else one that reaches --bind-address.
+std::string PublishedHostname(const std::string& hostname, const std::string& bind_address) {
+  if (!hostname.empty()) return hostname;
+  if (bind_address == "127.0.0.1") return "localhost";
+  return AdvertisedHost(bind_address);
+}
+
 }  // namespace
 
 void AddTabletCommand(CLI::App& app, TabletFlags* f) {
@@ -55,10 +63,15 @@ void AddTabletCommand(CLI::App& app, TabletFlags* f) {
   cmd->add_option("--db-name", f->db_name, "Database name (default: the keyspace name)");
   cmd->add_option("--data-dir", f->data_dir,
                   "Directory of the SQLite database (default: $HOME/.shale/tablets/ALIAS)");
-  cmd->add_option("--hostname", f->hostname, "Host name published in the record")
-      ->capture_default_str();
+  cmd->add_option("--hostname", f->hostname,
+                  "Host name published in the record, which gateways, ctld, ctl and other "
+                  "tablets dial (default: localhost when --bind-address is 127.0.0.1, this "
+                  "machine's host name when it is 0.0.0.0 or ::, else the bind address)");
   cmd->add_option("--bind-address", f->bind_address,
-                  "Address the gRPC server and the session port listen on")
+                  "Address the gRPC, session and HTTP ports listen on. The default serves "
+                  "this machine only; use --bind-address 0.0.0.0 (or one interface's "
+                  "address) when other machines run gateways, ctld or tablets of the cluster, "
+                  "and see --grpc-tls-cert")
       ->capture_default_str();
   cmd->add_option("--grpc-port", f->grpc_port,
                   "gRPC port; 0 picks a free port (published in the record)")
@@ -107,6 +120,7 @@ void AddTabletCommand(CLI::App& app, TabletFlags* f) {
   cmd->add_option("--synchronous", f->synchronous, "SQLite synchronous mode: full or normal")
       ->check(CLI::IsMember({"full", "normal"}))
       ->capture_default_str();
+  AddGrpcTlsFlags(cmd, &f->grpc_tls, GrpcTlsRole::kServerAndClient);
   cmd->callback([f] { f->chosen = true; });
 }
 
@@ -126,8 +140,10 @@ int RunTablet(const TabletFlags& f) {
     o.init_type = *type;
   }
   o.data_dir = f.data_dir.empty() ? DefaultDataDir(alias->ToString()) : f.data_dir;
-  o.hostname = f.hostname;
+  o.hostname = PublishedHostname(f.hostname, f.bind_address);
   o.bind_address = f.bind_address;
+  o.grpc_tls = f.grpc_tls;
+  if (absl::Status s = ApplyClientTls(f.grpc_tls); !s.ok()) return FailDaemon(s);
   o.grpc_port = f.grpc_port;
   o.session_port = f.session_port;
   o.http_port = f.http_port;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "base/grpc_tls/tls_options.h"
 
 namespace shale::cmd {
 
@@ -21,8 +22,9 @@ struct TabletFlags {
   std::string init_type;
   std::string db_name;
   std::string data_dir;
-  std::string hostname = "localhost";
+  std::string hostname;  // "": derived from bind_address (PublishedHostname)
   std::string bind_address = "127.0.0.1";
+  grpc_tls::TlsOptions grpc_tls;
   int grpc_port = 0;
   int session_port = 0;
   int http_port = 0;

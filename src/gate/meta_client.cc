@@ -3,8 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/sqlstate.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
+#include "base/grpc_tls/credentials.h"
 #include "spdlog/spdlog.h"
 #include "tablet/client/grpc_status.h"
 #include "topo/paths.h"
@@ -62,7 +61,7 @@ absl::StatusOr<std::optional<topodata::CtldLeader>> MetaClient::Leader() {
 std::shared_ptr<grpc::Channel> MetaClient::ChannelTo(const std::string& address) {
   absl::MutexLock lock(&mu_);
   if (channel_ == nullptr || channel_address_ != address) {
-    channel_ = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    channel_ = grpc_tls::NewChannel(address);  // TLS when the process set it up
     channel_address_ = address;
   }
   return channel_;

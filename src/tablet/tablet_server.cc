@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/backoff.h"
+#include "base/grpc_tls/credentials.h"
 #include "base/status_macros.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -43,10 +44,12 @@ absl::Status TabletServer::Init() {
   ctx_.ts = ts_;
   ctx_.health_interval = options_.health_interval;
 
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   grpc_tls::ServerCredentials(options_.grpc_tls));
   RETURN_IF_ERROR(StartHttp());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(options_.bind_address, ":", options_.grpc_port),
-                           grpc::InsecureServerCredentials(), &grpc_port_);
+                           credentials, &grpc_port_);
   builder.RegisterService(&query_service_);
   builder.RegisterService(&manager_service_);
   builder.RegisterService(&health_service_);

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/grpc_tls/tls_options.h"
 #include "base/http/status_server.h"
 #include "base/metrics/registry.h"
 #include "grpcpp/server.h"
@@ -51,7 +52,10 @@ struct TabletServerOptions {
   topodata::TabletType init_type = topodata::UNKNOWN;
   std::string data_dir;                        // required; created if missing
   std::string hostname = "localhost";          // published in the record
-  std::string bind_address = "127.0.0.1";
+  std::string bind_address = "127.0.0.1";  // of the gRPC, session and HTTP ports
+  // TLS of the gRPC port (--grpc-tls-*); no certificate: plaintext. The
+  // session port is not covered (docs/operations.md#security).
+  grpc_tls::TlsOptions grpc_tls;
   int grpc_port = 0;  // 0: any free port (published in the record)
   int session_port = 0;  // the gateway's query port; 0: any free port (port_map["session"])
   bool enable_http = true;  // the status port: /healthz, /metrics, /debug/status, /debug/vars

@@ -2,15 +2,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
+#include "base/grpc_tls/credentials.h"
 
 namespace shale::tablet {
 
 TabletClient::TabletClient(std::string address) : address_(std::move(address)) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  channel_ = grpc_tls::NewChannel(address_, args);  // TLS when the process set it up
   query_ = Query::NewStub(channel_);
   manager_ = TabletManager::NewStub(channel_);
   health_ = Health::NewStub(channel_);
