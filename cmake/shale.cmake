@@ -1,7 +1,8 @@
 # Small helpers so each folder declares one library, its tests and its binaries.
 #
 #   shale_library(NAME SRCS a.cc b.cc DEPS other_lib absl::status)
-#   shale_test(NAME SRCS a_test.cc DEPS lib)        -> gtest binary registered with ctest
+#   shale_test(NAME SRCS a_test.cc DEPS lib [LABELS l] [TIMEOUT s]) -> gtest binary registered
+#                                                     with ctest (each test: labels, timeout)
 #   shale_binary(NAME SRCS main.cc DEPS lib)
 #   shale_fuzzer(NAME SRCS fuzz.cc DEPS lib CORPUS dir) -> libFuzzer binary with SHALE_FUZZ=ON
 #                                                     (clang); otherwise a corpus replay ctest
@@ -14,7 +15,7 @@ function(shale_library name)
 endfunction()
 
 function(shale_test name)
-  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
@@ -22,6 +23,9 @@ function(shale_test name)
   set(props ENVIRONMENT "SHALE_BIN_DIR=${PROJECT_BINARY_DIR}/bin")
   if(ARG_LABELS)
     list(APPEND props LABELS "${ARG_LABELS}")
+  endif()
+  if(ARG_TIMEOUT)
+    list(APPEND props TIMEOUT ${ARG_TIMEOUT})
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()

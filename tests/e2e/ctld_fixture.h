@@ -23,14 +23,18 @@ struct CtldProcess {
   int grpc_port = 0;
 };
 
-// Starts `shale ctld --topo topo --http-port 0 --grpc-port 0 extra...` and
-// reads the "shale ctld: grpc_port=N http_port=N ..." line it prints.
+// Starts `shale ctld --topo topo --http-port 0 --grpc-port 0 extra...`
+// (after the command prefix, if any) and reads the "shale ctld:
+// grpc_port=N http_port=N ..." line it prints.
 inline CtldProcess StartCtldProcess(const std::string& topo,
-                                    const std::vector<std::string>& extra) {
+                                    const std::vector<std::string>& extra,
+                                    const std::vector<std::string>& prefix = {}) {
   CtldProcess c;
   c.process = std::make_unique<Subprocess>();
-  std::vector<std::string> args = {FindBinary("shale"), "ctld", "--topo", topo,
-                                   "--http-port", "0", "--grpc-port", "0"};
+  const std::vector<std::string> command = {FindBinary("shale"), "ctld", "--topo", topo,
+                                            "--http-port", "0", "--grpc-port", "0"};
+  std::vector<std::string> args = prefix;
+  args.insert(args.end(), command.begin(), command.end());
   args.insert(args.end(), extra.begin(), extra.end());
   absl::Status s = c.process->Start(args);
   EXPECT_TRUE(s.ok()) << s;

@@ -31,8 +31,9 @@ class GateE2eTest : public TabletE2eTest {
 
   // Creates app (sharded by id), its two shards and their tablets, elects
   // the primaries, publishes the serving graph and starts a ctld (schema
-  // changes through the gateway go to its meta service).
-  void StartCluster(int replicas = 2, const std::string& durability = "none") {
+  // changes through the gateway go to its meta service) with ctld_flags.
+  void StartCluster(int replicas = 2, const std::string& durability = "none",
+                    const std::vector<std::string>& ctld_flags = {}) {
     ASSERT_EQ(Ctl({"CreateKeyspace", "app", "--sharding-column", "id", "--durability",
                    durability})
                   .exit_code,
@@ -53,17 +54,19 @@ class GateE2eTest : public TabletE2eTest {
     CliResult r = Ctl({"RebuildKeyspaceGraph", "app"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     num_tablets_ = 2 * (replicas + 1);
-    ctld_ = StartCtldProcess(topo(), {});
+    ctld_ = StartCtldProcess(topo(), ctld_flags, LaunchPrefix("ctld"));
     ASSERT_GT(ctld_.grpc_port, 0);
   }
 
   // Starts `shale gate` and (unless told not to) waits until it serves
-  // every tablet, as seen through psql.
+  // every tablet, as seen through psql. A restart keeps the PostgreSQL port.
   void StartGate(std::vector<std::string> extra = {}, bool wait_for_tablets = true) {
     gate_ = std::make_unique<Subprocess>();
-    std::vector<std::string> args = {FindBinary("shale"), "gate", "--topo", topo(), "--cell",
-                                     "zone1", "--pg-port", "0", "--grpc-port", "0",
-                                     "--http-port", "0"};
+    const std::vector<std::string> command = {
+        FindBinary("shale"), "gate", "--topo", topo(), "--cell", "zone1", "--pg-port",
+        absl::StrCat(pg_port_), "--grpc-port", "0", "--http-port", "0"};
+    std::vector<std::string> args = LaunchPrefix("gate");
+    args.insert(args.end(), command.begin(), command.end());
     args.insert(args.end(), extra.begin(), extra.end());
     ASSERT_TRUE(gate_->Start(args).ok());
     absl::StatusOr<std::string> line = gate_->ReadLine(absl::Seconds(30));

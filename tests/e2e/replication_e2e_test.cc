@@ -31,6 +31,7 @@
 #include "gmock/gmock.h"
 #include "tablet/proto_time.h"
 #include "tests/e2e/reparent_fixture.h"
+#include "tests/e2e/table_checksum.h"
 
 namespace shale::e2e {
 namespace {
@@ -282,62 +283,9 @@ class ReplicationE2eTest : public ReparentE2eTest {
     return out;
   }
 
-  static std::string ValueString(const tablet::Value& v) {
-    switch (v.kind_case()) {
-      case tablet::Value::kNull:
-        return "N";
-      case tablet::Value::kInt64:
-        return absl::StrCat("i", v.int64());
-      case tablet::Value::kFloat64:
-        return absl::StrFormat("f%a", v.float64());
-      case tablet::Value::kText:
-        return absl::StrCat("t", v.text().size(), ":", v.text());
-      case tablet::Value::kBlob:
-        return absl::StrCat("b", v.blob().size(), ":", absl::BytesToHexString(v.blob()));
-      default:
-        return "?";
-    }
-  }
-
-  static uint64_t Fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
-    for (unsigned char ch : s) {
-      h ^= ch;
-      h *= 1099511628211ull;
-    }
-    return h;
-  }
-
-  // The tablet's schema (user tables and indexes, their SQL) and, per user
-  // table, its row count and a hash of its sorted rows.
+  // The tablet's schema and a hash of each user table's rows (table_checksum.h).
   absl::StatusOr<std::string> Checksum(const std::string& alias) {
-    constexpr char kUser[] = "name NOT GLOB '_shale_*' AND name NOT GLOB 'sqlite_*'";
-    ASSIGN_OR_RETURN(tablet::QueryResult schema,
-                     Dba(alias, absl::StrCat("SELECT type, name, tbl_name, sql FROM sqlite_master "
-                                             "WHERE ",
-                                             kUser, " ORDER BY type, name")));
-    std::string out = "schema:\n";
-    std::vector<std::string> tables;
-    for (const tablet::Row& row : schema.rows()) {
-      for (const tablet::Value& v : row.values()) absl::StrAppend(&out, ValueString(v), " ");
-      absl::StrAppend(&out, "\n");
-      if (row.values(0).text() == "table") tables.push_back(row.values(1).text());
-    }
-    for (const std::string& table : tables) {
-      ASSIGN_OR_RETURN(tablet::QueryResult rows,
-                       Dba(alias, absl::StrCat("SELECT * FROM \"", table, "\"")));
-      std::vector<std::string> lines;
-      for (const tablet::Row& row : rows.rows()) {
-        std::string line;
-        for (const tablet::Value& v : row.values()) absl::StrAppend(&line, ValueString(v), "|");
-        lines.push_back(std::move(line));
-      }
-      std::sort(lines.begin(), lines.end());
-      uint64_t h = Fnv1a("");
-      for (const std::string& line : lines) h = Fnv1a(line + "\n", h);
-      absl::StrAppend(&out, table, ": ", lines.size(), " rows, ", rows.fields_size(),
-                      " columns, fnv ", absl::Hex(h, absl::kZeroPad16), "\n");
-    }
-    return out;
+    return TablesChecksum([&](const std::string& sql) { return Dba(alias, sql); });
   }
 
   // The primary's newest log position.

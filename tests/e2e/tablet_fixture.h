@@ -36,7 +36,16 @@ class TabletE2eTest : public ::testing::Test {
     ts_ = std::make_unique<topo::Server>(*std::move(conn));
   }
 
-  std::string topo() const { return absl::StrCat("sqlite:", dir_.path(), "/topo.db"); }
+  // The topology address every process and `shale ctl` use: a sqlite file in
+  // the temp dir (a fixture may use another backend: tests/chaos uses etcd).
+  virtual std::string topo() const { return absl::StrCat("sqlite:", dir_.path(), "/topo.db"); }
+  // A command prefix for the process `name` (a tablet alias, "gate", "ctld")
+  // started by this fixture, e.g. a shell that redirects its stderr; none by
+  // default (the process inherits the test's stderr).
+  virtual std::vector<std::string> LaunchPrefix(const std::string& name) const {
+    (void)name;
+    return {};
+  }
   std::string data_dir(const std::string& alias) const {
     return absl::StrCat(dir_.path(), "/", alias);
   }
@@ -55,7 +64,9 @@ class TabletE2eTest : public ::testing::Test {
   // Starts a tablet and waits until it answers Ping through its record.
   Subprocess* StartTablet(const std::string& alias, const std::vector<std::string>& extra) {
     auto p = std::make_unique<Subprocess>();
-    absl::Status s = p->Start(TabletArgs(alias, extra));
+    std::vector<std::string> argv = LaunchPrefix(alias);
+    for (std::string& arg : TabletArgs(alias, extra)) argv.push_back(std::move(arg));
+    absl::Status s = p->Start(argv);
     EXPECT_TRUE(s.ok()) << s;
     Subprocess* raw = p.get();
     tablets_[alias] = std::move(p);

@@ -200,12 +200,12 @@ absl::Status EtcdTestServer::WaitReady(int member) {
                                              last.message()));
 }
 
-absl::Status EtcdTestServer::Stop(int member) {
+absl::Status EtcdTestServer::Stop(int member, int signal) {
   Member& m = members_[member];
   if (m.process == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("etcd member ", m.name, " is not running"));
   }
-  (void)m.process->Kill(SIGTERM);
+  (void)m.process->Kill(signal);
   if (!m.process->WaitFor(kStopTimeout).ok()) {
     (void)m.process->Kill(SIGKILL);
     (void)m.process->Wait();

@@ -19,6 +19,8 @@
 // (Start or Restart) exits, so call those from the test's main thread.
 // Not thread-safe: use from one thread.
 
+#include <signal.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,9 +57,9 @@ class EtcdTestServer {
   // Same, naming only the given members, in that order.
   std::string AddressOf(const std::vector<int>& members, absl::string_view root) const;
 
-  // Stops a member (SIGTERM, then SIGKILL after 10s) and reaps it.
-  // FailedPrecondition if it is not running.
-  absl::Status Stop(int member = 0);
+  // Stops a member (signal, by default SIGTERM, then SIGKILL after 10s) and
+  // reaps it; Stop(m, SIGKILL) is a crash. FailedPrecondition if it is not running.
+  absl::Status Stop(int member = 0, int signal = SIGTERM);
   // Starts a stopped member again on the same ports and data dir and waits
   // until it answers. FailedPrecondition if it is running.
   absl::Status Restart(int member = 0);
