@@ -3,7 +3,8 @@
 //   127.0.0.1 only (read from /proc/net/tcp{,6});
 // - a tablet started with --grpc-tls-cert/--grpc-tls-key serves TLS: a client
 //   with the CA reaches it (in this process, `shale ctl`, another tablet
-//   replicating from it and taking over as primary), a plaintext one does not.
+//   replicating from it and taking over as primary, a TLS ctld running DDL on
+//   it for `shale ctl`), a plaintext one does not.
 // Certificates are made with the openssl command line in the test's temp dir.
 
 #include <filesystem>
@@ -184,6 +185,26 @@ TEST_F(GrpcSecurityTest, ReplicationAndReparentOverTls) {
     CliResult q = ctl({"ExecuteFetchAsDba", "zone1-101", "SELECT v FROM t WHERE id = 2"});
     return q.exit_code == 0 && absl::StrContains(q.out, "after the hand-over");
   })) << "the old primary did not follow the new one";
+
+  // DDL: shale ctl -> ctld's meta service (TLS) -> the primary (TLS).
+  CtldProcess ctld = StartCtldProcess(topo(), tls);
+  EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
+    return ctl({"TopoCat", "/global/ctld/CtldLeader"}).exit_code == 0;
+  })) << "ctld did not lead";
+  r = ctl({"CreateTable", "ks", "--sql", "CREATE TABLE u (id INTEGER PRIMARY KEY)"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = ctl({"ExecuteFetchAsDba", "zone1-102", "SELECT count(*) FROM u"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // ctld's gRPC port completes a TLS handshake, and refuses a plaintext one
+  // (a plaintext `shale ctl` DDL would wait for a reachable leader instead).
+  auto connects = [&] {
+    return grpc_tls::NewChannel(absl::StrCat("localhost:", ctld.grpc_port))
+        ->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  };
+  EXPECT_TRUE(connects());
+  ASSERT_TRUE(grpc_tls::SetClientTls({}).ok());
+  EXPECT_FALSE(connects());
 }
 
 }  // namespace
