@@ -4,7 +4,7 @@
 // - a tablet started with --grpc-tls-cert/--grpc-tls-key serves TLS: a client
 //   with the CA reaches it (in this process, `shale ctl`, another tablet
 //   replicating from it and taking over as primary, a TLS ctld running DDL on
-//   it for `shale ctl`), a plaintext one does not.
+//   it for `shale ctl`, a gateway's health streams), a plaintext one does not.
 // Certificates are made with the openssl command line in the test's temp dir.
 
 #include <filesystem>
@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/grpc_tls/credentials.h"
 #include "base/grpc_tls/test_certs.h"
 #include "tests/e2e/ctld_fixture.h"
@@ -98,7 +99,41 @@ class GrpcSecurityTest : public TabletE2eTest {
     ASSERT_TRUE(grpc_tls::SetClientTls(client).ok());
   }
 
+  // Starts `shale gate` with extra flags (a 1 s buffer window); returns its
+  // PostgreSQL port.
+  int StartGate(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {FindBinary("shale"), "gate", "--topo", topo(), "--cell",
+                                     "zone1", "--pg-port", "0", "--grpc-port", "-1",
+                                     "--http-port", "0", "--buffer-window", "1s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    gates_.push_back(std::make_unique<Subprocess>());
+    EXPECT_TRUE(gates_.back()->Start(args).ok());
+    absl::StatusOr<std::string> line = gates_.back()->ReadLine(absl::Seconds(30));
+    EXPECT_TRUE(line.ok()) << line.status();
+    int port = 0;
+    if (line.ok()) {
+      for (absl::string_view part : absl::StrSplit(*line, ' ')) {
+        if (absl::ConsumePrefix(&part, "pg_port=")) {
+          EXPECT_TRUE(absl::SimpleAtoi(part, &port));
+        }
+      }
+    }
+    return port;
+  }
+
+  // psql -c sql against db ks through the gateway on port: its output
+  // (unaligned, tuples only), or "error: " and its stderr when it fails.
+  static std::string Psql(int port, const std::string& sql) {
+    absl::StatusOr<CliResult> r =
+        RunProgram({"psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                    "-p", absl::StrCat(port), "-U", "tester", "-d", "ks", "-c", sql});
+    if (!r.ok()) return absl::StrCat("error: ", r.status().ToString());
+    if (r->exit_code != 0) return absl::StrCat("error: ", r->err);
+    return std::string(absl::StripTrailingAsciiWhitespace(r->out));
+  }
+
   std::string certs_;
+  std::vector<std::unique_ptr<Subprocess>> gates_;
 };
 
 TEST_F(GrpcSecurityTest, DefaultPortsListenOnLoopbackOnly) {
@@ -205,6 +240,14 @@ TEST_F(GrpcSecurityTest, ReplicationAndReparentOverTls) {
   EXPECT_TRUE(connects());
   ASSERT_TRUE(grpc_tls::SetClientTls({}).ok());
   EXPECT_FALSE(connects());
+
+  // A gateway with the CA keeps its health streams to the TLS tablets and
+  // serves psql; one without it sees no serving primary.
+  r = ctl({"RebuildKeyspaceGraph", "ks"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Psql(StartGate(ca), "SELECT v FROM t WHERE id = 2"), "after the hand-over");
+  const std::string plain = Psql(StartGate({}), "SELECT v FROM t WHERE id = 2");
+  EXPECT_TRUE(absl::StrContains(plain, "no serving primary")) << plain;
 }
 
 }  // namespace
