@@ -88,6 +88,15 @@ std::string ChaosTest::ShardPrimary(int shard) {
   return topo::TabletAlias::FromProto(s->record.primary_alias()).ToString();
 }
 
+std::vector<std::string> ChaosTest::Replicas(int shard) {
+  const std::string primary = ShardPrimary(shard);
+  std::vector<std::string> out;
+  for (int n = 0; n <= kReplicas; ++n) {
+    if (Alias(shard, n) != primary) out.push_back(Alias(shard, n));
+  }
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<tablet::TabletClient>> ChaosTest::Dial(const std::string& alias) {
   ASSIGN_OR_RETURN(topo::TabletAlias a, topo::TabletAlias::Parse(alias));
   return tablet::TabletClient::ForTablet(*ts_, a);

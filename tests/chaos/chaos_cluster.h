@@ -45,6 +45,8 @@ class ChaosTest : public e2e::GateE2eTest {
   // The shard's primary by its Shard record; "" when there is none or the
   // topology does not answer.
   std::string ShardPrimary(int shard);
+  // The shard's tablets other than ShardPrimary(shard).
+  std::vector<std::string> Replicas(int shard);
   absl::StatusOr<std::unique_ptr<tablet::TabletClient>> Dial(const std::string& alias);
   std::optional<tablet::TabletState> State(const std::string& alias);
   absl::StatusOr<tablet::ReplicationStatus> Replication(const std::string& alias);
@@ -94,6 +96,9 @@ class ChaosTest : public e2e::GateE2eTest {
   // Ids a deposed primary acknowledged when written to directly after SIGCONT
   // (each one is a write accepted by a second writable primary).
   std::vector<int64_t> deposed_acks_;
+  // Ids a deposed primary executed but did not acknowledge (an error other
+  // than FAILED_PRECONDITION: e.g. semi-sync's 40003 after a local commit).
+  std::vector<int64_t> deposed_executed_;
   int deposed_probes_ = 0;
   // Writes the primaries acknowledged while one of their replicas had a full disk.
   std::vector<int64_t> acks_during_disk_full_;

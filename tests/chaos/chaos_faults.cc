@@ -78,17 +78,28 @@ bool ChaosTest::InjectAndRecover(FaultKind kind, int number) {
 }
 
 std::string ChaosTest::KillTablet() {
+  // A primary half of the time (a failover), else one of its replicas.
   const int shard = std::uniform_int_distribution<int>(0, 1)(rng_);
-  const std::string alias = Alias(shard, std::uniform_int_distribution<int>(0, 2)(rng_));
-  const bool primary = alias == ShardPrimary(shard);
+  const bool primary = std::bernoulli_distribution(0.5)(rng_);
+  const std::vector<std::string> replicas = Replicas(shard);
+  const std::string alias =
+      primary ? ShardPrimary(shard)
+              : replicas[std::uniform_int_distribution<size_t>(0, replicas.size() - 1)(rng_)];
+  if (alias.empty()) {
+    ADD_FAILURE() << "no primary for " << kShards[shard];
+    return "no primary";
+  }
   Subprocess& p = *tablets_.at(alias);
   EXPECT_TRUE(p.Kill(SIGKILL).ok());
   EXPECT_TRUE(p.WaitFor(absl::Seconds(10)).ok());
-  Hold(absl::Seconds(2));
+  // A dead primary stays down long enough for ctld (--failover-after 1.5s)
+  // to replace it; the restart then finds a newer term.
+  const int down_s = primary ? 4 : 2;
+  Hold(absl::Seconds(down_s));
   const std::string after = ShardPrimary(shard);
   StartTablet(alias, TabletFlags(shard));  // same data dir and flags
   return absl::StrCat(alias, primary ? " (primary" : " (replica", " of ", kShards[shard],
-                      "), down 2s, shard primary then ", after.empty() ? "?" : after,
+                      "), down ", down_s, "s, shard primary then ", after.empty() ? "?" : after,
                       "; restarted");
 }
 
@@ -133,10 +144,19 @@ std::string ChaosTest::StopPrimary() {
   req.set_sql(absl::StrCat("INSERT INTO chaos (id, w, v) VALUES (", id, ", -1, 'probe')"));
   auto r = (*client)->Call((*client)->query(), &tablet::Query::Stub::Execute, req,
                            absl::Seconds(10));
-  if (r.ok()) deposed_acks_.push_back(id);
-  absl::StrAppend(&what, "; a write sent straight to ", old_primary, " after SIGCONT: ",
-                  r.ok() ? "ACKNOWLEDGED (a second writable primary)"
-                         : absl::StrCat("refused (", r.status().ToString(), ")"));
+  std::string outcome;
+  if (r.ok()) {
+    deposed_acks_.push_back(id);
+    outcome = "ACKNOWLEDGED (a second writable primary)";
+  } else if (absl::IsFailedPrecondition(r.status())) {
+    outcome = absl::StrCat("refused (", r.status().ToString(), ")");
+  } else {
+    // Executed (maybe committed locally) but not acknowledged: the deposed
+    // primary still took writes; semi-sync kept it from acknowledging.
+    deposed_executed_.push_back(id);
+    outcome = absl::StrCat("EXECUTED, not acknowledged (", r.status().ToString(), ")");
+  }
+  absl::StrAppend(&what, "; a write sent straight to ", old_primary, " after SIGCONT: ", outcome);
   return what;
 }
 
@@ -150,11 +170,7 @@ std::string ChaosTest::RestartEtcd() {
 
 std::string ChaosTest::ReplicaDiskFull() {
   const int shard = std::uniform_int_distribution<int>(0, 1)(rng_);
-  const std::string primary = ShardPrimary(shard);
-  std::vector<std::string> replicas;
-  for (int n = 0; n <= 2; ++n) {
-    if (Alias(shard, n) != primary) replicas.push_back(Alias(shard, n));
-  }
+  const std::vector<std::string> replicas = Replicas(shard);
   const std::string alias =
       replicas[std::uniform_int_distribution<size_t>(0, replicas.size() - 1)(rng_)];
   Subprocess& p = *tablets_.at(alias);
