@@ -20,8 +20,8 @@ constexpr int kTablets = 2 * (kReplicas + 1);
 }  // namespace
 
 const std::vector<std::string>& ChaosTest::CtldFlags() {
-  static const std::vector<std::string> flags = {"--failover-after", "1.5s",
-                                                 "--discovery-interval", "1s"};
+  static const std::vector<std::string> flags = {"--failover-after", "1.5s", "--discovery-interval",
+                                                 "1s"};
   return flags;
 }
 
@@ -172,8 +172,8 @@ bool ChaosTest::WaitHealthy(absl::Duration timeout, std::string* why) {
       mark = load_ != nullptr ? load_->acked_count() : 0;
     }
     if (load_ == nullptr || load_->acked_count() >= mark + 10) return true;
-    *why = absl::StrCat("healthy, but the writers acknowledged only ",
-                        load_->acked_count() - mark, " writes since");
+    *why = absl::StrCat("healthy, but the writers acknowledged only ", load_->acked_count() - mark,
+                        " writes since");
     return false;
   });
 }
@@ -222,8 +222,8 @@ void ChaosTest::CheckReplicasEqualPrimaries() {
         table_line = got->substr(at, got->find('\n', at) - at);
       }
       std::cout << "  shard " << kShards[s] << " " << a << (a == primary ? " (primary) " : " ")
-                << (got.ok() ? table_line : got.status().ToString())
-                << ", integrity_check: " << ok << "\n";
+                << (got.ok() ? table_line : got.status().ToString()) << ", integrity_check: " << ok
+                << "\n";
       EXPECT_EQ(ok, "ok") << a;
       ASSERT_TRUE(got.ok()) << a << ": " << got.status();
       EXPECT_EQ(*got, *want) << a << " differs from its primary " << primary;

@@ -142,8 +142,8 @@ std::string ChaosTest::StopPrimary() {
   tablet::ExecuteRequest req;
   *req.mutable_target() = MakeTarget("app", kShards[shard], topodata::PRIMARY);
   req.set_sql(absl::StrCat("INSERT INTO chaos (id, w, v) VALUES (", id, ", -1, 'probe')"));
-  auto r = (*client)->Call((*client)->query(), &tablet::Query::Stub::Execute, req,
-                           absl::Seconds(10));
+  auto r =
+      (*client)->Call((*client)->query(), &tablet::Query::Stub::Execute, req, absl::Seconds(10));
   std::string outcome;
   if (r.ok()) {
     deposed_acks_.push_back(id);

@@ -38,8 +38,7 @@ TEST_F(ChaosTest, FaultsLoseNoAcknowledgedWriteAndNeverTwoPrimaries) {
   const int rounds = static_cast<int>(EnvNumber("SHALE_CHAOS_ROUNDS", 2));
   rng_.seed(seed_);
   std::cout << "chaos: seed " << seed_ << " (SHALE_CHAOS_SEED=" << seed_
-            << " repeats this fault order); faults for "
-            << rounds << " rounds of every kind"
+            << " repeats this fault order); faults for " << rounds << " rounds of every kind"
             << (run_for == absl::ZeroDuration()
                     ? std::string()
                     : absl::StrCat(", then more until ", absl::FormatDuration(run_for)))
@@ -50,12 +49,12 @@ TEST_F(ChaosTest, FaultsLoseNoAcknowledgedWriteAndNeverTwoPrimaries) {
   options.seed = seed_;
   load_start_ = absl::Now();
   load_ = std::make_unique<ChaosLoad>(options);
-  sampler_ = std::make_unique<PrimarySampler>(
-      topo(),
-      std::map<std::string, std::vector<std::string>>{
-          {kShards[0], {Alias(0, 0), Alias(0, 1), Alias(0, 2)}},
-          {kShards[1], {Alias(1, 0), Alias(1, 1), Alias(1, 2)}}},
-      absl::Milliseconds(100));
+  sampler_ =
+      std::make_unique<PrimarySampler>(topo(),
+                                       std::map<std::string, std::vector<std::string>>{
+                                           {kShards[0], {Alias(0, 0), Alias(0, 1), Alias(0, 2)}},
+                                           {kShards[1], {Alias(1, 0), Alias(1, 1), Alias(1, 2)}}},
+                                       absl::Milliseconds(100));
   ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return load_->acked_count() >= 50; }))
       << "the writers do not get going: " << load_->error_count() << " errors";
 
@@ -103,9 +102,10 @@ TEST_F(ChaosTest, FaultsLoseNoAcknowledgedWriteAndNeverTwoPrimaries) {
   std::cout << "\n==== chaos invariants (seed " << seed_ << ", " << faults << " faults in "
             << absl::StrFormat("%.1fs", absl::ToDoubleSeconds(faulting)) << ")\n";
   for (const std::string& line : fault_log_) std::cout << "  " << line << "\n";
-  std::cout << "acknowledged writes: " << rc.acked << "; outcome unknown: "
-            << rc.unknown_present + rc.unknown_absent << " (present " << rc.unknown_present
-            << ", absent " << rc.unknown_absent << "); rows read back: " << rc.rows << "\n"
+  std::cout << "acknowledged writes: " << rc.acked
+            << "; outcome unknown: " << rc.unknown_present + rc.unknown_absent << " (present "
+            << rc.unknown_present << ", absent " << rc.unknown_absent
+            << "); rows read back: " << rc.rows << "\n"
             << "  lost acknowledged writes: " << Sample(rc.lost) << "\n"
             << "  duplicated rows: " << Sample(rc.duplicated) << "\n"
             << "  rows nobody wrote: " << Sample(rc.phantom) << "\n"
@@ -126,8 +126,8 @@ TEST_F(ChaosTest, FaultsLoseNoAcknowledgedWriteAndNeverTwoPrimaries) {
   }
   std::cout << "primary sampling: " << sampler_->rounds() << " rounds, " << overlaps.size()
             << " rounds with two writable PRIMARY claims in a shard (same term: " << same_term
-            << "), longest run "
-            << absl::ToInt64Milliseconds(sampler_->LongestOverlap()) << " ms\n";
+            << "), longest run " << absl::ToInt64Milliseconds(sampler_->LongestOverlap())
+            << " ms\n";
   for (size_t i = 0; i < overlaps.size() && i < 10; ++i) {
     std::cout << "  " << At(overlaps[i].at, load_start_) << " " << overlaps[i].shard << ": "
               << absl::StrJoin(overlaps[i].claims, ", ") << "\n";
@@ -146,8 +146,7 @@ TEST_F(ChaosTest, FaultsLoseNoAcknowledgedWriteAndNeverTwoPrimaries) {
   std::cout << "writes acknowledged while a replica's disk was full:";
   for (int64_t n : acks_during_disk_full_) std::cout << " " << n;
   std::cout << "\nconvergence after the last fault: "
-            << (converged ? absl::StrFormat("%.1fs", absl::ToDoubleSeconds(converge_took))
-                          : "NONE")
+            << (converged ? absl::StrFormat("%.1fs", absl::ToDoubleSeconds(converge_took)) : "NONE")
             << "; replicas caught up: " << (caught_up ? "yes" : why) << "\n";
   if (caught_up) CheckReplicasEqualPrimaries();
   std::cout << "====" << std::endl;

@@ -14,17 +14,17 @@
 namespace shale::chaos {
 
 enum class FaultKind {
-  kKillTablet,    // kill -9 of a tablet (primary or replica), restarted with its data and flags
-  kKillGate,      // kill -9 of the gateway, restarted on the same PostgreSQL port
-  kKillCtld,      // kill -9 of ctld, restarted
-  kStopPrimary,   // SIGSTOP of a primary for a few seconds, then SIGCONT
-  kRestartEtcd,   // kill -9 of etcd, started again on the same port and data dir
+  kKillTablet,       // kill -9 of a tablet (primary or replica), restarted with its data and flags
+  kKillGate,         // kill -9 of the gateway, restarted on the same PostgreSQL port
+  kKillCtld,         // kill -9 of ctld, restarted
+  kStopPrimary,      // SIGSTOP of a primary for a few seconds, then SIGCONT
+  kRestartEtcd,      // kill -9 of etcd, started again on the same port and data dir
   kReplicaDiskFull,  // a replica's files may not grow (see README.md), then lifted
 };
 
-inline constexpr FaultKind kAllFaults[] = {
-    FaultKind::kKillTablet,  FaultKind::kKillGate,    FaultKind::kKillCtld,
-    FaultKind::kStopPrimary, FaultKind::kRestartEtcd, FaultKind::kReplicaDiskFull};
+inline constexpr FaultKind kAllFaults[] = {FaultKind::kKillTablet,  FaultKind::kKillGate,
+                                           FaultKind::kKillCtld,    FaultKind::kStopPrimary,
+                                           FaultKind::kRestartEtcd, FaultKind::kReplicaDiskFull};
 
 inline const char* FaultName(FaultKind k) {
   switch (k) {

@@ -15,13 +15,13 @@
 namespace shale::chaos {
 
 struct RowCheck {
-  int64_t rows = 0;            // rows read back
-  int64_t acked = 0;           // acknowledged ids
-  std::vector<int64_t> lost;   // acknowledged, not read back
+  int64_t rows = 0;                 // rows read back
+  int64_t acked = 0;                // acknowledged ids
+  std::vector<int64_t> lost;        // acknowledged, not read back
   std::vector<int64_t> duplicated;  // read back more than once
   std::vector<int64_t> phantom;     // read back, never written by anyone
-  int64_t unknown_present = 0;  // outcome unknown to the client, present
-  int64_t unknown_absent = 0;   // outcome unknown to the client, absent
+  int64_t unknown_present = 0;      // outcome unknown to the client, present
+  int64_t unknown_absent = 0;       // outcome unknown to the client, absent
 };
 
 // acked, unknown: sorted ids the clients acknowledged / got an error for;

@@ -71,11 +71,13 @@ absl::StatusOr<PgClient::Result> PgClient::Exec(const std::string& sql, absl::Du
     while (PQisBusy(conn_)) {
       if (absl::Now() >= deadline) {
         Drop();
-        return absl::DeadlineExceededError(absl::StrCat("no answer within ", absl::FormatDuration(timeout)));
+        return absl::DeadlineExceededError(
+            absl::StrCat("no answer within ", absl::FormatDuration(timeout)));
       }
       WaitSocket(conn_, false, deadline);
       if (PQconsumeInput(conn_) != 1) {
-        absl::Status s = absl::UnavailableError(absl::StrCat("connection lost: ", ConnError(conn_)));
+        absl::Status s =
+            absl::UnavailableError(absl::StrCat("connection lost: ", ConnError(conn_)));
         Drop();
         return s;
       }
