@@ -158,6 +158,25 @@ TEST(FiberTest, OutsideAFiberWaitFdPollsAndRunBlockingRunsInline) {
   EXPECT_EQ(ran, 1);
 }
 
+TEST(FiberTest, WritingToAClosedPeerDoesNotKillTheProcess) {
+  // write(2) (as OpenSSL uses) to a socket whose peer is gone raises SIGPIPE;
+  // fibers run with it blocked, also after switching to another fiber.
+  SocketPair pair;
+  ::close(pair.b);
+  pair.b = ::socket(AF_UNIX, SOCK_STREAM, 0);  // something for ~SocketPair to close
+  ssize_t written = 0;
+  int error = 0;
+  Scheduler scheduler({.threads = 1});
+  scheduler.Spawn([&] {
+    written = ::write(pair.a, "x", 1);
+    error = errno;
+  });
+  scheduler.Spawn([] {});  // another fiber, another context switch
+  scheduler.Join();
+  EXPECT_EQ(written, -1);
+  EXPECT_EQ(error, EPIPE);
+}
+
 TEST(FiberTest, DeepRecursionFitsTheDefaultStack) {
   // The SQL parser recurses; a fiber's stack is as large as a thread's.
   std::function<int(int)> depth = [&](int n) -> int {

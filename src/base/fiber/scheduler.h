@@ -20,6 +20,8 @@
 // worker thread would block on it with the holder parked behind it. A mutex
 // held for a short computation is fine.
 //
+// Worker threads, and so every fiber, run with SIGPIPE blocked.
+//
 // Scheduler: owned by whoever serves the connections (the gateway's
 // PostgreSQL server). Spawn and live_fibers may be called from any thread;
 // Join from any thread that is not one of its workers. Each fiber stays on

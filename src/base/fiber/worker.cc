@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -195,6 +196,15 @@ int Worker::EpollTimeoutMs() const {
 
 void Worker::Loop() {
   current_worker = this;
+  // Fibers write to sockets whose peer may be gone; OpenSSL does so with
+  // write(2), which raises SIGPIPE. Blocked here, before any fiber's context
+  // is made, so that every fiber has it blocked too (a context switch
+  // restores the context's signal mask, and a SIGPIPE left pending under one
+  // fiber would kill the process when the next context unblocked it).
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   const std::string name = scheduler_->options_.name + "-" + std::to_string(index_);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   epoll_event events[64];
