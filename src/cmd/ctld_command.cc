@@ -121,6 +121,9 @@ void AddCtldCommand(CLI::App& app, CtldFlags* f) {
 
 int RunCtld(const CtldFlags& f) {
   SetUpLogging();
+  // First: threads inherit the mask, and gRPC starts threads once credentials exist.
+  StopSignals signals;
+  absl::Notification& stop = signals.stop();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       grpc_tls::ServerCredentials(f.grpc_tls);
   if (!credentials.ok()) return FailDaemon(credentials.status());
@@ -138,10 +141,6 @@ int RunCtld(const CtldFlags& f) {
     options.retry_interval = *d;
   }
 
-  // Stop signals first (threads inherit the mask); they also cut short the
-  // topology wait.
-  StopSignals signals;
-  absl::Notification& stop = signals.stop();
   absl::StatusOr<std::unique_ptr<topo::Server>> ts_or =
       OpenTopologyWithRetry(f.topo, f.topo == DefaultTopoAddress(),
                             absl::Now() + absl::Seconds(f.topo_wait_s), stop);

@@ -98,6 +98,9 @@ void AddGateCommand(CLI::App& app, GateFlags* f) {
 
 int RunGate(const GateFlags& f) {
   SetUpLogging();
+  // First: threads inherit the mask, and gRPC starts threads once credentials exist.
+  StopSignals signals;
+  absl::Notification& stop = signals.stop();
   if (f.tls_cert.empty() != f.tls_key.empty()) {
     return FailDaemon(absl::InvalidArgumentError("--tls-cert and --tls-key go together"));
   }
@@ -121,8 +124,6 @@ int RunGate(const GateFlags& f) {
   options.tls_key_file = f.tls_key;
   options.max_connections = f.max_connections;
 
-  StopSignals signals;
-  absl::Notification& stop = signals.stop();
   absl::StatusOr<std::unique_ptr<topo::Server>> ts =
       OpenTopologyWithRetry(f.topo, f.topo == DefaultTopoAddress(),
                             absl::Now() + absl::Seconds(f.topo_wait_s), stop);

@@ -128,6 +128,9 @@ int RunTablet(const TabletFlags& f) {
   absl::StatusOr<topo::TabletAlias> alias = topo::TabletAlias::Parse(f.alias);
   if (!alias.ok()) return FailDaemon(alias.status());
   SetUpLogging(alias->ToString());
+  // First: threads inherit the mask, and gRPC starts threads once credentials exist.
+  StopSignals signals;
+  absl::Notification& stop = signals.stop();
 
   tablet::TabletServerOptions o;
   o.alias = *alias;
@@ -157,11 +160,8 @@ int RunTablet(const TabletFlags& f) {
   o.engine.synchronous = f.synchronous == "normal" ? tablet::engine::Synchronous::kNormal
                                                    : tablet::engine::Synchronous::kFull;
 
-  // Stop signals first (threads inherit the mask); they also cut short a
-  // startup that is waiting for the topology. The topology may still be
-  // starting (e.g. under a process supervisor): retry it for --topo-wait.
-  StopSignals signals;
-  absl::Notification& stop = signals.stop();
+  // Stop signals cut short a startup waiting for the topology, which may
+  // still be starting (e.g. under a process supervisor): retried for --topo-wait.
   o.cancel_startup = &stop;
   const absl::Time deadline = absl::Now() + o.topo_wait;
   absl::StatusOr<std::unique_ptr<topo::Server>> ts_or =
