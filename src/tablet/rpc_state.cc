@@ -28,6 +28,10 @@ grpc::Status RunTabletCall(TabletContext* ctx, absl::FunctionRef<absl::Status()>
   return ToGrpcStatus(s);
 }
 
+bool RefusesWrites(const TabletContext& ctx, const StateSnapshot& snap) {
+  return snap.read_only || (ctx.replication != nullptr && ctx.replication->fence().Holding());
+}
+
 TabletState MakeTabletState(const TabletContext& ctx) {
   StateSnapshot snap = ctx.state->Snapshot();
   const topodata::Tablet& r = snap.record;
@@ -37,7 +41,7 @@ TabletState MakeTabletState(const TabletContext& ctx) {
   s.mutable_target()->set_shard(r.shard());
   s.mutable_target()->set_tablet_type(r.type());
   s.set_serving(snap.serving);
-  s.set_read_only(snap.read_only);
+  s.set_read_only(RefusesWrites(ctx, snap));
   s.set_primary_term(r.primary_term());
   *s.mutable_primary_term_start_time() = r.primary_term_start_time();
   if (ctx.engine != nullptr) {
@@ -79,8 +83,7 @@ grpc::Status TabletManagerService::SetReadOnly(grpc::ServerContext*, const SetRe
 
 grpc::Status TabletManagerService::SetReadWrite(grpc::ServerContext*, const SetReadWriteRequest*,
                                                 SetReadWriteResponse* response) {
-  return RunStateCall(ctx_, response->mutable_state(),
-                      [&] { return ctx_->state->SetReadWrite(); });
+  return RunStateCall(ctx_, response->mutable_state(), [&] { return ctx_->state->SetReadWrite(); });
 }
 
 grpc::Status TabletManagerService::RefreshState(grpc::ServerContext*, const RefreshStateRequest*,

@@ -11,17 +11,17 @@
 #include <atomic>
 #include <cstdint>
 
-#include "absl/status/status.h"
-#include "absl/functional/function_ref.h"
-#include "absl/time/time.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "tablet/admission.h"
-#include "tablet/leadership.h"
-#include "tablet/replication/replication_manager.h"
 #include "tablet/engine/engine.h"
-#include "tablet/state_manager.h"
+#include "tablet/leadership.h"
 #include "tablet/query_stats.h"
+#include "tablet/replication/replication_manager.h"
+#include "tablet/state_manager.h"
 #include "tablet_service.grpc.pb.h"
 #include "topo/server.h"
 
@@ -55,6 +55,10 @@ struct TabletContext {
 // FAILED_PRECONDITION naming both targets unless target matches the tablet's
 // keyspace, shard and type, and the tablet is serving.
 absl::Status CheckTarget(const StateManager& state, const Target& target);
+
+// Whether the tablet refuses writes now: read-only mode, or a primary whose
+// fence holds writes after a pause (replication/primary_fence.h).
+bool RefusesWrites(const TabletContext& ctx, const StateSnapshot& snap);
 
 // The state as reported by GetState and the other manager RPCs.
 TabletState MakeTabletState(const TabletContext& ctx);
@@ -171,8 +175,7 @@ grpc::Status RunQueryCall(TabletContext* ctx, QueryKind kind, bool admit,
 absl::Status ExecuteCall(TabletContext* ctx, const ExecuteRequest& request,
                          ExecuteResponse* response);
 absl::Status BeginCall(TabletContext* ctx, const BeginRequest& request, BeginResponse* response);
-absl::Status CommitCall(TabletContext* ctx, const CommitRequest& request,
-                        CommitResponse* response);
+absl::Status CommitCall(TabletContext* ctx, const CommitRequest& request, CommitResponse* response);
 absl::Status RollbackCall(TabletContext* ctx, const RollbackRequest& request,
                           RollbackResponse* response);
 

@@ -44,24 +44,30 @@ void TabletServer::ExportStatus() {
   add_gauge("shale_tablet_serving", "1 if the tablet serves queries.",
             [this] { return state_->Snapshot().serving ? 1.0 : 0.0; });
   add_gauge("shale_tablet_read_only", "1 if the tablet refuses writes.",
-            [this] { return state_->Snapshot().read_only ? 1.0 : 0.0; });
+            [this] { return RefusesWrites(ctx_, state_->Snapshot()) ? 1.0 : 0.0; });
   add_gauge("shale_tablet_type", "The tablet type (topodata.TabletType number).",
             [this] { return static_cast<double>(state_->type()); });
   add_gauge("shale_tablet_record_in_sync", "1 if the topology record matches the state.",
             [this] { return publisher_->Status().in_sync ? 1.0 : 0.0; });
-  absl::Status s = metrics_.AddCallbackCounter(
-      "shale_tablet_overload_rejections_total",
-      "Calls turned away with RESOURCE_EXHAUSTED because too many were in flight.",
-      [this] { return static_cast<double>(admission_->rejected()); });
-  if (!s.ok()) spdlog::warn("metric: {}", s.ToString());
-  s = metrics_.AddCallbackCounter(
-      "shale_tablet_transactions_reaped_total", "Idle transactions rolled back by the reaper.",
-      [this] {
-        return ctx_.ready.load(std::memory_order_acquire)
-                   ? static_cast<double>(engine_->Stats().transactions_reaped)
-                   : 0.0;
-      });
-  if (!s.ok()) spdlog::warn("metric: {}", s.ToString());
+  auto add_counter = [this](const char* name, const char* help, std::function<int64_t()> fn) {
+    absl::Status s = metrics_.AddCallbackCounter(name, help, [this, fn]() -> double {
+      return ctx_.ready.load(std::memory_order_acquire) ? static_cast<double>(fn()) : 0.0;
+    });
+    if (!s.ok()) spdlog::warn("metric {}: {}", name, s.ToString());
+  };
+  add_counter("shale_tablet_overload_rejections_total",
+              "Calls turned away with RESOURCE_EXHAUSTED because too many were in flight.",
+              [this] { return admission_->rejected(); });
+  add_counter("shale_tablet_transactions_reaped_total",
+              "Idle transactions rolled back by the reaper.",
+              [this] { return engine_->Stats().transactions_reaped; });
+  add_counter("shale_tablet_primary_pauses_total",
+              "Pauses of this process as primary long enough to confirm its role with the "
+              "topology before committing again (primary fence).",
+              [this] { return replication_->fence().pauses(); });
+  add_counter("shale_tablet_fence_refusals_total",
+              "Commits refused or left unreleased by the primary fence after a pause.",
+              [this] { return replication_->fence().refusals(); });
 
   if (http_ == nullptr) return;
   http_->AddVars("tablet", [this]() -> nlohmann::json {
@@ -87,13 +93,14 @@ void TabletServer::ExportStatus() {
         {"serving", yes(st.serving())},
         {"read-only", yes(st.read_only())},
         {"primary term", absl::StrCat(st.primary_term())},
-        {"term start", st.primary_term() > 0
-                           ? absl::FormatTime(FromProtoTime(st.primary_term_start_time()), absl::UTCTimeZone())
-                           : "-"},
+        {"term start",
+         st.primary_term() > 0
+             ? absl::FormatTime(FromProtoTime(st.primary_term_start_time()), absl::UTCTimeZone())
+             : "-"},
         {"database", st.db_path()},
         {"open transactions", absl::StrCat(st.open_transactions())},
-        {"queries in flight", absl::StrCat(admission_->in_flight(), " / ",
-                                           admission_->max_in_flight())},
+        {"queries in flight",
+         absl::StrCat(admission_->in_flight(), " / ", admission_->max_in_flight())},
         {"gRPC port", absl::StrCat(grpc_port_)},
         {"record in sync", yes(ps.in_sync)},
         {"record error", ps.last_error.empty() ? "-" : ps.last_error},

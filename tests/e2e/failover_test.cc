@@ -4,6 +4,9 @@
 // of two ctlds one leads and only it acts; kill -9 of the leading ctld hands
 // the leadership (and the failover duty) to the standby.
 
+#include <csignal>
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/e2e/http_get.h"
@@ -104,15 +107,67 @@ TEST_F(FailoverE2eTest, CtldReplacesAKilledPrimary) {
   EXPECT_EQ(*code, 0);
 }
 
+// A primary stopped with SIGSTOP until ctld has replaced it takes no write
+// once it runs again (its PrimaryFence sees the pause and asks the Shard
+// record first): a write and a GetState sent to it while it was stopped, and
+// so served the moment it runs, get a refusal and a read-only state. It then
+// rejoins as a replica without the refused row.
+TEST_F(FailoverE2eTest, APrimaryPausedAndReplacedRefusesWritesAfterSigcont) {
+  StartClusterWithPrimary();
+  Ctld ctld = StartCtld("1.5s");
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return Watching(ctld.http_port, "zone1-101"); }));
+  std::unique_ptr<tablet::TabletClient> old = Client("zone1-101");
+  ASSERT_NE(old, nullptr);
+  ASSERT_TRUE(old->Call(old->manager(), &tablet::TabletManager::Stub::Ping, tablet::PingRequest(),
+                        absl::Seconds(5))
+                  .ok());  // connected before the pause
+
+  Subprocess& p = *tablets_.at("zone1-101");
+  ASSERT_TRUE(p.Kill(SIGSTOP).ok());
+  std::string now_primary;
+  const bool replaced = WaitFor(absl::Seconds(30), [&] {
+    now_primary = ShardPrimary();
+    return now_primary != "zone1-101" && !now_primary.empty() && IsServingPrimary(now_primary);
+  });
+  absl::StatusOr<tablet::ExecuteResponse> write;
+  absl::StatusOr<tablet::GetStateResponse> state;
+  std::thread writer([&] {
+    tablet::ExecuteRequest req;
+    *req.mutable_target() = MakeTarget("app", "0", topodata::PRIMARY);
+    req.set_sql("INSERT INTO t VALUES (1000, 'written to the old primary')");
+    write = old->Call(old->query(), &tablet::Query::Stub::Execute, req, absl::Seconds(20));
+  });
+  std::thread asker([&] {
+    state = old->Call(old->manager(), &tablet::TabletManager::Stub::GetState,
+                      tablet::GetStateRequest(), absl::Seconds(20));
+  });
+  ASSERT_TRUE(p.Kill(SIGCONT).ok());
+  writer.join();
+  asker.join();
+  ASSERT_TRUE(replaced) << HttpGet(ctld.http_port, "/debug/failover");
+
+  EXPECT_TRUE(absl::IsFailedPrecondition(write.status())) << write.status();
+  std::cout << "write sent to the paused old primary: " << write.status() << "\n";
+  ASSERT_TRUE(state.ok()) << state.status();
+  const tablet::TabletState& st = state->state();
+  EXPECT_FALSE(st.target().tablet_type() == topodata::PRIMARY && st.serving() && !st.read_only())
+      << "the old primary claimed to be a writable PRIMARY after SIGCONT: "
+      << st.ShortDebugString();
+
+  // It follows the new primary, without row 1000.
+  InsertRows(now_primary, 10, 20);
+  ASSERT_TRUE(WaitRows(all_, 20));
+  EXPECT_EQ(State("zone1-101")->target().tablet_type(), topodata::REPLICA);
+}
+
 // Of two ctlds only the leader watches primaries; it alone fails over.
 TEST_F(FailoverE2eTest, TwoCtldsDoNotBothAct) {
   StartClusterWithPrimary();
   const int64_t term = Shard().primary_term();
   Ctld a = StartCtld("1.5s");
   Ctld b = StartCtld("1.5s");
-  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] {
-    return IsCtldLeader(a.http_port) != IsCtldLeader(b.http_port);
-  }));
+  ASSERT_TRUE(WaitFor(absl::Seconds(20),
+                      [&] { return IsCtldLeader(a.http_port) != IsCtldLeader(b.http_port); }));
   const Ctld& leader = IsCtldLeader(a.http_port) ? a : b;
   const Ctld& standby = IsCtldLeader(a.http_port) ? b : a;
   ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return Watching(leader.http_port, "zone1-101"); }));
@@ -140,9 +195,9 @@ TEST_F(FailoverE2eTest, StandbyCtldTakesOverAfterKill9OfTheLeader) {
   const int64_t term = Shard().primary_term();
   Ctld a = StartCtld("1.5s");
   Ctld b = StartCtld("1.5s");
-  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] {
-    return IsCtldLeader(a.http_port) != IsCtldLeader(b.http_port);
-  })) << CtldLeadership(a.http_port).dump() << CtldLeadership(b.http_port).dump();
+  ASSERT_TRUE(WaitFor(absl::Seconds(20),
+                      [&] { return IsCtldLeader(a.http_port) != IsCtldLeader(b.http_port); }))
+      << CtldLeadership(a.http_port).dump() << CtldLeadership(b.http_port).dump();
   Ctld& leader = IsCtldLeader(a.http_port) ? a : b;
   Ctld& standby = IsCtldLeader(a.http_port) ? b : a;
 
@@ -155,8 +210,8 @@ TEST_F(FailoverE2eTest, StandbyCtldTakesOverAfterKill9OfTheLeader) {
   const int64_t leader_term = record->record.term();
   EXPECT_GE(leader_term, 1);
   // Its gRPC port answers at the published address.
-  auto channel = grpc::CreateChannel(record->record.grpc_address(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(record->record.grpc_address(), grpc::InsecureChannelCredentials());
   EXPECT_TRUE(channel->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
   EXPECT_THAT(HttpGet(leader.http_port, "/metrics"), HasSubstr("shale_ctld_is_leader 1"));
   EXPECT_THAT(HttpGet(standby.http_port, "/metrics"), HasSubstr("shale_ctld_is_leader 0"));

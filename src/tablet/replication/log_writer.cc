@@ -17,6 +17,9 @@ int TableFilter(void*, const char* table) {
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
+// How long a commit waits for the topology's answer after a pause.
+constexpr absl::Duration kFenceWait = absl::Seconds(2);
+
 }  // namespace
 
 LogWriter::LogWriter(PositionTracker* position, AckTracker* acks)
@@ -108,6 +111,9 @@ absl::Status LogWriter::BeforeCommit(sqlite3* db) {
     entry.set_payload(txn_.SerializeAsString());
     entry.set_term(term_.load());
   }
+  // Data and control entries alike: a deposed primary's entry would make its
+  // log diverge from the new primary's.
+  if (fence_ != nullptr) RETURN_IF_ERROR(fence_->Check(kFenceWait));
   entry.set_seq(last_seq_.load() + 1);
   entry.set_commit_ts_us(NowMicros());
   RETURN_IF_ERROR(InsertEntryRaw(db, entry));
@@ -153,6 +159,18 @@ absl::Status LogWriter::AwaitDurable(int64_t token) {
     if (it == committed_.end()) return absl::OkStatus();
     c = std::move(it->second);
     committed_.erase(it);
+  }
+  if (c.data && fence_ != nullptr) {
+    // Paused between BeforeCommit and here? Then nobody hears of the entry
+    // until the topology confirms this tablet is still the primary.
+    absl::Status fenced = fence_->Check(kFenceWait);
+    if (!fenced.ok()) {
+      return engine::SqlError(
+          absl::StatusCode::kUnavailable, "40003",
+          absl::StrCat("the commit (log entry ", token,
+                       ") is durable on this tablet but was not released to replicas: ",
+                       fenced.message(), "; its outcome is unknown: retry idempotently"));
+    }
   }
   // Durable here now: replicas may have it.
   position_->Advance(c.position);

@@ -34,14 +34,15 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "replication_data.pb.h"
 #include "tablet/engine/commit_hook.h"
 #include "tablet/engine/engine.h"
 #include "tablet/replication/ack_tracker.h"
 #include "tablet/replication/position_tracker.h"
+#include "tablet/replication/primary_fence.h"
 
 namespace shale::tablet::replication {
 
@@ -59,6 +60,8 @@ class LogWriter final : public engine::CommitHook {
   // tablet starts writing (startup, promotion), while nothing else writes.
   void ResetSeq(int64_t seq) { last_seq_.store(seq); }
   bool semi_sync() const { return semi_sync_.load(); }
+  // Borrowed; set once before the engine opens.
+  void SetFence(PrimaryFence* fence) { fence_ = fence; }
 
   // Writes one control entry (CHANGE_CONFIG, HEARTBEAT) in its own
   // transaction and returns its position. with_term: the entry's term (a
@@ -84,6 +87,7 @@ class LogWriter final : public engine::CommitHook {
 
   PositionTracker* const position_;
   AckTracker* const acks_;
+  PrimaryFence* fence_ = nullptr;
   std::atomic<int64_t> term_{0};
   std::atomic<bool> semi_sync_{false};
   std::atomic<int64_t> semi_sync_timeout_us_{1000000};

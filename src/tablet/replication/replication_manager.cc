@@ -34,9 +34,28 @@ bool NeedsClone(const absl::Status& s) {
 }  // namespace
 
 ReplicationManager::ReplicationManager(topo::Server* ts, ReplicationOptions options)
-    : ts_(ts), options_(std::move(options)) {}
+    : ts_(ts), options_(std::move(options)) {
+  fence_ = std::make_unique<PrimaryFence>(
+      [this](std::string* detail) { return ConfirmPrimary(detail); }, options_.fence);
+  writer_.SetFence(fence_.get());
+}
 
 ReplicationManager::~ReplicationManager() { Stop(); }
+
+absl::StatusOr<FenceAnswer> ReplicationManager::ConfirmPrimary(std::string* detail) {
+  ASSIGN_OR_RETURN(topo::ShardInfo info, ts_->GetShard(options_.keyspace, options_.shard));
+  const topodata::Shard& shard = info.record;
+  if (!HasAlias(shard.primary_alias())) {
+    return absl::UnavailableError("the Shard record names no primary");
+  }
+  const topo::TabletAlias primary = topo::TabletAlias::FromProto(shard.primary_alias());
+  *detail = absl::StrCat("the Shard record names ", primary.ToString(), " at term ",
+                         shard.primary_term());
+  if (primary == options_.self) return FenceAnswer::kStillPrimary;
+  // Hand the record to the tablet (it demotes itself and follows).
+  OnShardRecord(shard);
+  return FenceAnswer::kDeposed;
+}
 
 absl::Status ReplicationManager::Start(engine::Engine* engine, ChangeConfigHandler handler,
                                        ShardRecordHandler on_shard_record) {
@@ -67,6 +86,7 @@ void ReplicationManager::Stop() {
     stopping_ = true;
     if (stream_context_ != nullptr) stream_context_->TryCancel();
   }
+  fence_->Stop();
   shard_watch_.reset();
   if (stream_thread_.joinable()) stream_thread_.join();
   if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
@@ -96,16 +116,15 @@ void ReplicationManager::WatchShard() {
 void ReplicationManager::OnShardRecord(const topodata::Shard& shard) {
   {
     absl::MutexLock lock(&mu_);
-    const bool moved = !have_shard_ ||
-                       shard.primary_alias().SerializeAsString() !=
-                           shard_.primary_alias().SerializeAsString() ||
-                       shard.primary_term() != shard_.primary_term();
+    const bool moved =
+        !have_shard_ ||
+        shard.primary_alias().SerializeAsString() != shard_.primary_alias().SerializeAsString() ||
+        shard.primary_term() != shard_.primary_term();
     shard_ = shard;
     have_shard_ = true;
     if (moved) {
       ++generation_;
-      const bool names_me =
-          topo::TabletAlias::FromProto(shard.primary_alias()) == options_.self;
+      const bool names_me = topo::TabletAlias::FromProto(shard.primary_alias()) == options_.self;
       if (stream_context_ != nullptr && !HasAlias(explicit_source_) && !names_me) {
         // A new primary: the stream to the old one has no future.
         config_source_.Clear();
@@ -120,6 +139,7 @@ void ReplicationManager::BecomePrimary(int64_t term) {
   StopReplication();
   writer_.SetTerm(term);
   writer_.ResetSeq(position_.seq());
+  fence_->Arm();
   absl::MutexLock lock(&mu_);
   primary_ = true;
   known_term_ = std::max(known_term_, term);
@@ -128,6 +148,7 @@ void ReplicationManager::BecomePrimary(int64_t term) {
 }
 
 void ReplicationManager::BecomeReplica(bool start) {
+  fence_->Disarm();
   absl::MutexLock lock(&mu_);
   primary_ = false;
   if (start) running_ = true;
@@ -277,8 +298,7 @@ void ReplicationManager::StreamLoop() {
       } else {
         status = FollowOnce(*source);
         if (NeedsClone(status) && ShouldFollow()) {
-          spdlog::warn("replication from {}: {}; cloning", AliasString(*source),
-                       status.ToString());
+          spdlog::warn("replication from {}: {}; cloning", AliasString(*source), status.ToString());
           status = CloneFromSource(*source);
           if (status.ok()) backoff.Reset();
         }
@@ -288,8 +308,7 @@ void ReplicationManager::StreamLoop() {
       absl::MutexLock lock(&mu_);
       connected_ = false;
       if (!status.ok()) last_error_ = std::string(status.message());
-      if (!status.ok() && source.ok() && HasAlias(config_source_) &&
-          absl::IsUnavailable(status)) {
+      if (!status.ok() && source.ok() && HasAlias(config_source_) && absl::IsUnavailable(status)) {
         // The writer named by CHANGE_CONFIG is unreachable: fall back to the
         // Shard record.
         config_source_.Clear();
@@ -376,8 +395,8 @@ absl::Status ReplicationManager::FollowOnce(const topodata::TabletAlias& source)
         entries.remove_prefix(r->applied);
         if (r->change_config.has_value()) {
           const ChangeConfig& cc = *r->change_config;
-          spdlog::info("applied CHANGE_CONFIG at entry {}: term {}, writer {}",
-                       r->position.seq(), cc.term(), AliasString(cc.writer()));
+          spdlog::info("applied CHANGE_CONFIG at entry {}: term {}, writer {}", r->position.seq(),
+                       cc.term(), AliasString(cc.writer()));
           if (on_change_config_ && on_change_config_(cc, r->position)) promoted = true;
           if (!promoted) {
             // The primary moved: follow it, whatever source was set before.
@@ -460,8 +479,10 @@ void ReplicationManager::HousekeepingLoop() {
       primary = primary_;
     }
     const absl::Time now = absl::Now();
+    // Not while the fence holds writes: a deposed primary's heartbeat would
+    // make its log diverge from the new primary's (and force a re-clone).
     if (primary && now - position_.last_change() >= options_.heartbeat_interval &&
-        !engine_->IsReadOnly()) {
+        !engine_->IsReadOnly() && !fence_->Holding()) {
       absl::StatusOr<LogPosition> hb =
           writer_.AppendControl(*engine_, HEARTBEAT, "", writer_.term());
       if (!hb.ok()) spdlog::warn("heartbeat failed: {}", hb.status().ToString());

@@ -13,6 +13,8 @@
 //    diverged clone a snapshot first (clone.h). After applying a
 //    CHANGE_CONFIG it calls the tablet's handler (promotion when the new
 //    writer is this tablet) before acknowledging it.
+//  - the PrimaryFence's ticker (primary role): a primary that was paused
+//    confirms with the Shard record before it commits again.
 //  - the housekeeping thread (primary role): a HEARTBEAT entry after
 //    heartbeat_interval without commits, so replicas can measure lag while
 //    idle; and, on every tablet, trimming the log to log_retention entries.
@@ -40,6 +42,7 @@
 #include "tablet/replication/ack_tracker.h"
 #include "tablet/replication/log_writer.h"
 #include "tablet/replication/position_tracker.h"
+#include "tablet/replication/primary_fence.h"
 #include "topo/server.h"
 #include "topo/tablet_alias.h"
 
@@ -55,6 +58,7 @@ struct ReplicationOptions {
   std::string scratch_dir;  // for clone files (the data dir)
   absl::Duration reconnect_min = absl::Milliseconds(50);
   absl::Duration reconnect_max = absl::Seconds(1);
+  FenceOptions fence;  // stall_limit must stay well below ctld's failover_after
 };
 
 // Called on the stream thread after a CHANGE_CONFIG entry was applied, before
@@ -74,6 +78,8 @@ class ReplicationManager {
   LogWriter* log_writer() { return &writer_; }
   PositionTracker& position() { return position_; }
   AckTracker& acks() { return acks_; }
+  PrimaryFence& fence() { return *fence_; }
+  const PrimaryFence& fence() const { return *fence_; }
   const ReplicationOptions& options() const { return options_; }
 
   // Creates _shale_log, reads the position, starts the threads (replication
@@ -124,13 +130,16 @@ class ReplicationManager {
   void WatchShard();
   void OnShardRecord(const topodata::Shard& shard);
   bool ShouldFollow() const;
+  // The fence's question: does the Shard record still name this tablet?
+  absl::StatusOr<FenceAnswer> ConfirmPrimary(std::string* detail);
 
   topo::Server* const ts_;
   const ReplicationOptions options_;
   PositionTracker position_;
   AckTracker acks_;
   LogWriter writer_{&position_, &acks_};
-  engine::Engine* engine_ = nullptr;  // set by Start
+  std::unique_ptr<PrimaryFence> fence_;  // made in the constructor
+  engine::Engine* engine_ = nullptr;     // set by Start
   std::atomic<bool> acks_count_{true};
   ChangeConfigHandler on_change_config_;
   ShardRecordHandler on_shard_record_;
@@ -143,7 +152,7 @@ class ReplicationManager {
   // mu_ protects the following.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool primary_ ABSL_GUARDED_BY(mu_) = false;
-  bool running_ ABSL_GUARDED_BY(mu_) = false;  // replication started
+  bool running_ ABSL_GUARDED_BY(mu_) = false;   // replication started
   bool applying_ ABSL_GUARDED_BY(mu_) = false;  // a batch is being applied
   int64_t known_term_ ABSL_GUARDED_BY(mu_) = 0;
   topodata::TabletAlias explicit_source_ ABSL_GUARDED_BY(mu_);
@@ -156,7 +165,7 @@ class ReplicationManager {
   std::string clone_progress_ ABSL_GUARDED_BY(mu_);
   int64_t first_seq_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ClientContext* stream_context_ ABSL_GUARDED_BY(mu_) = nullptr;
-  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped to make the stream reconnect
+  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;   // bumped to make the stream reconnect
   bool have_shard_ ABSL_GUARDED_BY(mu_) = false;  // shard_ is the watched record
   bool watching_ ABSL_GUARDED_BY(mu_) = false;
   topodata::Shard shard_ ABSL_GUARDED_BY(mu_);
