@@ -16,6 +16,7 @@ int64_t AckTracker::Register(const topodata::TabletAlias& alias, bool semi_sync,
   f.acked = acked_seq;
   int64_t& last = last_ack_[f.alias_string];
   last = std::max(last, acked_seq);
+  if (semi_sync) semi_sync_high_ = std::max(semi_sync_high_, acked_seq);
   return id;
 }
 
@@ -26,6 +27,7 @@ void AckTracker::Ack(int64_t id, int64_t seq) {
   it->second.acked = std::max(it->second.acked, seq);
   int64_t& last = last_ack_[it->second.alias_string];
   last = std::max(last, seq);
+  if (it->second.semi_sync) semi_sync_high_ = std::max(semi_sync_high_, seq);
 }
 
 void AckTracker::Unregister(int64_t id) {
@@ -56,6 +58,19 @@ absl::Status AckTracker::WaitForAckFrom(const std::string& alias, int64_t seq,
   if (mu_.AwaitWithDeadline(absl::Condition(&acked), deadline)) return absl::OkStatus();
   return absl::DeadlineExceededError(
       absl::StrCat("tablet ", alias, " did not acknowledge log entry ", seq, " in time"));
+}
+
+int64_t AckTracker::semi_sync_acked() const {
+  absl::MutexLock lock(&mu_);
+  return semi_sync_high_;
+}
+
+int64_t AckTracker::WaitSemiSyncPast(int64_t after, absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto past = [this, after]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return semi_sync_high_ > after; };
+  mu_.AwaitWithDeadline(absl::Condition(&past), deadline);
+  return semi_sync_high_;
 }
 
 std::vector<ReplicationStatus::Follower> AckTracker::Followers() const {

@@ -37,6 +37,13 @@ class AckTracker {
   // Waits until the follower `alias` acknowledged seq.
   absl::Status WaitForAckFrom(const std::string& alias, int64_t seq, absl::Time deadline) const;
 
+  // The highest seq any semi-sync follower acknowledged, connected now or
+  // not (what it acknowledged it holds durably): on a semi-sync primary, the
+  // entries up to here survive a failover (change subscriptions send no
+  // further). WaitSemiSyncPast waits until it is > after or deadline.
+  int64_t semi_sync_acked() const;
+  int64_t WaitSemiSyncPast(int64_t after, absl::Time deadline) const;
+
   std::vector<ReplicationStatus::Follower> Followers() const;
   int semi_sync_followers() const;
 
@@ -53,6 +60,7 @@ class AckTracker {
   absl::flat_hash_map<int64_t, Follower> followers_ ABSL_GUARDED_BY(mu_);
   // Acks of followers that disconnected stay known (for WaitForAckFrom).
   absl::flat_hash_map<std::string, int64_t> last_ack_ ABSL_GUARDED_BY(mu_);
+  int64_t semi_sync_high_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace shale::tablet::replication

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "spdlog/spdlog.h"
+#include "tablet/replication/log_match.h"
 #include "tablet/replication/log_store.h"
 #include "topo/tablet_alias.h"
 
@@ -27,23 +28,12 @@ absl::Status CheckMatch(engine::Engine& engine, const StreamLogRequest& first,
   }
   if (from.seq() == 0) return absl::OkStatus();
   if (from.seq() > state.position.seq()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("diverged: ", replica, " is at log entry ", from.seq(),
-                     ", ahead of this tablet's ", state.position.seq()));
+    return absl::FailedPreconditionError(absl::StrCat("diverged: ", replica, " is at log entry ",
+                                                      from.seq(), ", ahead of this tablet's ",
+                                                      state.position.seq()));
   }
-  absl::StatusOr<LogEntry> entry = ReadEntry(engine, from.seq());
-  if (absl::IsNotFound(entry.status())) {
-    return absl::OutOfRangeError(absl::StrCat("log entry ", from.seq(), " of ", replica,
-                                              " was purged here (oldest retained: ",
-                                              state.first_seq, "): the replica must re-clone"));
-  }
-  RETURN_IF_ERROR(entry.status());
-  if (entry->term() != from.term()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("diverged: log entry ", from.seq(), " has term ", entry->term(),
-                     " here but term ", from.term(), " on ", replica));
-  }
-  return absl::OkStatus();
+  return CheckLogMatch(engine, state, from.seq(), from.term(), replica,
+                       "the replica must re-clone");
 }
 
 }  // namespace
