@@ -14,6 +14,7 @@ TabletClient::TabletClient(std::string address) : address_(std::move(address)) {
   manager_ = TabletManager::NewStub(channel_);
   health_ = Health::NewStub(channel_);
   replication_ = Replication::NewStub(channel_);
+  changes_ = Changes::NewStub(channel_);
 }
 
 std::unique_ptr<TabletClient> TabletClient::Connect(const std::string& address) {

@@ -1,7 +1,7 @@
 #pragma once
 
 // TabletClient talks to one tablet's gRPC services (Query, TabletManager,
-// Health, Replication): `shale ctl`'s tablet commands, tests and benchmarks use it. A
+// Health, Replication, Changes): `shale ctl`'s tablet commands, tests and benchmarks use it. A
 // tablet is found through its record: hostname and port_map["grpc"].
 //
 // Lifecycle: Connect / ForTablet, then calls; owns its channel. Thread-safe
@@ -50,6 +50,7 @@ class TabletClient {
   TabletManager::Stub& manager() { return *manager_; }
   Health::Stub& health() { return *health_; }
   Replication::Stub& replication() { return *replication_; }
+  Changes::Stub& changes() { return *changes_; }
   const std::string& address() const { return address_; }
 
  private:
@@ -61,6 +62,7 @@ class TabletClient {
   std::unique_ptr<TabletManager::Stub> manager_;
   std::unique_ptr<Health::Stub> health_;
   std::unique_ptr<Replication::Stub> replication_;
+  std::unique_ptr<Changes::Stub> changes_;
 };
 
 }  // namespace shale::tablet
