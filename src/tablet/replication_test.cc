@@ -10,8 +10,9 @@
 #include "tablet/client/tablet_client.h"
 #include "tablet/engine/sqlite_errors.h"
 #include "tablet/proto_time.h"
-#include "tablet/tablet_server.h"
 #include "tablet/replication/log_store.h"
+#include "tablet/shard_tablets_test.h"
+#include "tablet/tablet_server.h"
 #include "tablet/test_topo.h"
 
 namespace shale::tablet {
@@ -19,96 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class ReplicationTest : public ::testing::Test {
- protected:
-  std::unique_ptr<TabletServer> StartTablet(uint32_t uid, topodata::TabletType type) {
-    TabletServerOptions o;
-    o.alias = {"zone1", uid};
-    o.keyspace = "app";
-    o.shard = "0";
-    o.init_type = type;
-    o.data_dir = dir_.path() + "/" + std::to_string(uid);
-    o.health_interval = absl::Milliseconds(200);
-    o.heartbeat_interval = absl::Milliseconds(200);
-    o.semi_sync_timeout = absl::Milliseconds(300);
-    o.publisher.initial_backoff = absl::Milliseconds(1);
-    o.publisher.max_backoff = absl::Milliseconds(20);
-    auto s = TabletServer::Start(&topo_.ts, o);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? *std::move(s) : nullptr;
-  }
-
-  static std::unique_ptr<TabletClient> Client(TabletServer& t) {
-    return TabletClient::Connect("127.0.0.1:" + std::to_string(t.grpc_port()));
-  }
-
-  static absl::StatusOr<QueryResult> Exec(TabletClient& c, const std::string& sql,
-                                          topodata::TabletType type = topodata::PRIMARY) {
-    ExecuteRequest req;
-    req.mutable_target()->set_keyspace("app");
-    req.mutable_target()->set_shard("0");
-    req.mutable_target()->set_tablet_type(type);
-    req.set_sql(sql);
-    auto r = c.Call(c.query(), &Query::Stub::Execute, req, absl::Seconds(30));
-    if (!r.ok()) return r.status();
-    return r->result();
-  }
-
-  // MigratePrimary on `from`, handing over to `to` with `term`.
-  static absl::StatusOr<MigratePrimaryResponse> Migrate(TabletServer& from, TabletServer& to,
-                                                        int64_t term, int64_t grace_ms = 0,
-                                                        int64_t timeout_ms = 0) {
-    auto cl = Client(from);
-    MigratePrimaryRequest req;
-    *req.mutable_candidate() = to.state().Snapshot().record.alias();
-    req.set_new_term(term);
-    req.set_grace_ms(grace_ms);
-    req.set_timeout_ms(timeout_ms);
-    return cl->Call(cl->manager(), &TabletManager::Stub::MigratePrimary, req);
-  }
-
-  // Every user table's rows, ordered, as one string (a checksum stand-in).
-  static std::string Content(TabletServer& t) {
-    auto tables = t.engine().ExecuteInternal(
-        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE '\\_shale\\_%' "
-        "ESCAPE '\\' AND name NOT LIKE 'sqlite_%' ORDER BY name");
-    EXPECT_TRUE(tables.ok()) << tables.status();
-    std::string out;
-    for (const auto& row : tables->rows) {
-      const std::string name = row[0].text();
-      auto rows = t.engine().ExecuteInternal("SELECT * FROM " + name + " ORDER BY 1");
-      EXPECT_TRUE(rows.ok()) << rows.status();
-      out += name + ":";
-      for (const auto& r : rows->rows) {
-        for (const auto& v : r) out += v.DebugString() + ",";
-        out += ";";
-      }
-    }
-    return out;
-  }
-
-  // Waits until the replica holds the primary's newest entry (same seq and
-  // term: a diverged log with as many entries does not count).
-  static void WaitCaughtUp(TabletServer& replica, TabletServer& primary) {
-    const LogPosition want = primary.replication().position().Get();
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    LogPosition have = replica.replication().position().Get();
-    while (absl::Now() < deadline) {
-      have = replica.replication().position().Get();
-      if (have.seq() > want.seq() ||
-          (have.seq() == want.seq() && have.term() == want.term())) {
-        return;
-      }
-      replica.replication().position().WaitPast(have.seq(), absl::Now() + absl::Milliseconds(50));
-    }
-    FAIL() << "replica at " << have.seq() << " (term " << have.term() << "), primary at "
-           << want.seq() << " (term " << want.term()
-           << "): " << replica.replication().Status().last_error();
-  }
-
-  TestTopo topo_;
-  TestDir dir_;
-};
+class ReplicationTest : public ShardTabletsTest {};
 
 TEST_F(ReplicationTest, ReplicaConvergesWithDmlAndDdl) {
   auto p = StartTablet(1, topodata::PRIMARY);
@@ -117,8 +29,8 @@ TEST_F(ReplicationTest, ReplicaConvergesWithDmlAndDdl) {
   auto c = Client(*p);
   ASSERT_TRUE(Exec(*c, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n REAL)").ok());
   for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE(Exec(*c, "INSERT INTO t VALUES (" + std::to_string(i) + ", 'x" +
-                             std::to_string(i) + "', " + std::to_string(i * 1.5) + ")")
+    ASSERT_TRUE(Exec(*c, "INSERT INTO t VALUES (" + std::to_string(i) + ", 'x" + std::to_string(i) +
+                             "', " + std::to_string(i * 1.5) + ")")
                     .ok());
   }
   ASSERT_TRUE(Exec(*c, "UPDATE t SET name = 'even' WHERE id % 2 = 0").ok());
@@ -126,7 +38,8 @@ TEST_F(ReplicationTest, ReplicaConvergesWithDmlAndDdl) {
   ASSERT_TRUE(Exec(*c, "ALTER TABLE t ADD COLUMN extra BLOB").ok());
   ASSERT_TRUE(Exec(*c, "CREATE INDEX t_name ON t (name)").ok());
   ASSERT_TRUE(Exec(*c, "UPDATE t SET extra = x'00ff' WHERE id = 3").ok());
-  ASSERT_TRUE(Exec(*c, "CREATE TABLE k (a TEXT, b INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID").ok());
+  ASSERT_TRUE(
+      Exec(*c, "CREATE TABLE k (a TEXT, b INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID").ok());
   ASSERT_TRUE(Exec(*c, "INSERT INTO k VALUES ('a', 1), ('b', 2)").ok());
   // A table without a primary key is refused, and nothing is logged for it.
   auto nopk = Exec(*c, "CREATE TABLE bad (x INTEGER)");
@@ -250,11 +163,13 @@ TEST_F(ReplicationTest, PlannedMigrationUnderWritersLosesNothing) {
 }
 
 TEST_F(ReplicationTest, SemiSyncWaitsForAReplicaAndFailsSafelyWithoutOne) {
-  ASSERT_TRUE(topo_.ts.CreateKeyspace("app", [] {
-                        topodata::Keyspace k;
-                        k.set_durability_policy(topodata::SEMI_SYNC);
-                        return k;
-                      }())
+  ASSERT_TRUE(topo_.ts
+                  .CreateKeyspace("app",
+                                  [] {
+                                    topodata::Keyspace k;
+                                    k.set_durability_policy(topodata::SEMI_SYNC);
+                                    return k;
+                                  }())
                   .ok());
   auto p = StartTablet(1, topodata::PRIMARY);
   auto r = StartTablet(2, topodata::REPLICA);
@@ -264,10 +179,11 @@ TEST_F(ReplicationTest, SemiSyncWaitsForAReplicaAndFailsSafelyWithoutOne) {
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(Exec(*c, "INSERT INTO s VALUES (" + std::to_string(i) + ")").ok());
     // Acknowledged means the replica has it already.
-    auto on_r = r->engine().ExecuteInternal("SELECT count(*) FROM s WHERE id = " +
-                                            std::to_string(i));
+    auto on_r =
+        r->engine().ExecuteInternal("SELECT count(*) FROM s WHERE id = " + std::to_string(i));
     ASSERT_TRUE(on_r.ok());
-    EXPECT_EQ(on_r->rows[0][0].int64(), 1) << "row " << i << " acknowledged before the replica had it";
+    EXPECT_EQ(on_r->rows[0][0].int64(), 1)
+        << "row " << i << " acknowledged before the replica had it";
   }
   r->Stop();
   auto lost = Exec(*c, "INSERT INTO s VALUES (100)");
@@ -446,14 +362,15 @@ TEST_F(ReplicationTest, RoundRobinMigrationsStayFast) {
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     while (next->replication().current_source().uid() != want && absl::Now() < deadline) {
       next->replication().position().WaitPast(next->replication().position().seq(),
-                                               absl::Now() + absl::Milliseconds(20));
+                                              absl::Now() + absl::Milliseconds(20));
     }
     ASSERT_EQ(next->replication().current_source().uid(), want);
     auto resp = Migrate(*primary, *next, ++term, /*grace_ms=*/0, /*timeout_ms=*/5000);
     ASSERT_TRUE(resp.ok()) << resp.status();
     EXPECT_EQ(next->state().type(), topodata::PRIMARY);
     primary = next;
-    ASSERT_TRUE(Exec(*Client(*primary), "INSERT INTO rr VALUES (" + std::to_string(term) + ")").ok());
+    ASSERT_TRUE(
+        Exec(*Client(*primary), "INSERT INTO rr VALUES (" + std::to_string(term) + ")").ok());
   }
   WaitCaughtUp(*a, *primary);
   WaitCaughtUp(*b, *primary);

@@ -2,8 +2,9 @@
 
 // The tablet's gRPC services (proto/tablet_service.proto), handlers grouped by
 // topic: rpc_query.cc (Query), rpc_state.cc (TabletManager), rpc_health.cc
-// (Health). They share one TabletContext, filled in by the TabletServer once
-// startup is done; until then (and after Stop) every call gets UNAVAILABLE.
+// (Health), rpc_replication.cc (Replication), rpc_changes.cc (Changes). They share one
+// TabletContext, filled in by the TabletServer once startup is done; until then (and after Stop)
+// every call gets UNAVAILABLE.
 //
 // Owned by the TabletServer, registered with its grpc::Server; gRPC calls
 // them on its own threads, so every handler is thread-safe.
@@ -138,6 +139,23 @@ class ReplicationService final : public Replication::Service {
   grpc::Status SetReplicationSource(grpc::ServerContext* context,
                                     const SetReplicationSourceRequest* request,
                                     SetReplicationSourceResponse* response) override;
+
+ private:
+  TabletContext* const ctx_;
+};
+
+// rpc_changes.cc: change subscriptions (issue 9). Subscribe streams the
+// shard's committed row changes decoded from this tablet's log
+// (replication/change_decoder.h), only entries that cannot vanish in a
+// failover, and hands the subscription over to the new primary after a
+// planned migration. Each call runs on its gRPC thread and reads the log on
+// a reader connection of its own, batch by batch, holding no read
+// transaction while it waits to write: a slow subscriber never slows commits.
+class ChangesService final : public Changes::Service {
+ public:
+  explicit ChangesService(TabletContext* ctx) : ctx_(ctx) {}
+  grpc::Status Subscribe(grpc::ServerContext* context, const SubscribeRequest* request,
+                         grpc::ServerWriter<SubscribeResponse>* writer) override;
 
  private:
   TabletContext* const ctx_;
