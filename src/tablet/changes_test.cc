@@ -236,6 +236,25 @@ TEST_F(ChangesTest, DivergedPurgedAndFuturePositionsAreRefused) {
   EXPECT_EQ(from_start.Finished().code(), absl::StatusCode::kOutOfRange);
 }
 
+TEST_F(ChangesTest, ReplicaServesAndWaitsForAPositionItHasNotApplied) {
+  auto p = StartTablet(1, topodata::PRIMARY);
+  auto r = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(p && r);
+  MustExec(*p, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  WaitCaughtUp(*r, *p);
+  r->replication().StopReplication();
+  MustExec(*p, "INSERT INTO t VALUES (1)");
+  MustExec(*p, "INSERT INTO t VALUES (2)");
+  // A position from the primary the replica has not reached: it waits.
+  Subscriber sub(*r, FromHere(*p));
+  MustExec(*p, "INSERT INTO t VALUES (3)");
+  r->replication().StartReplication();
+  ASSERT_TRUE(sub.WaitChanges(1));
+  std::vector<ChangeEvent> ev = sub.changes();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(Cols(ev[0].pk()), "id=3;");
+}
+
 TEST_F(ChangesTest, SemiSyncPrimarySendsOnlyAcknowledgedEntries) {
   ASSERT_TRUE(topo_.ts
                   .CreateKeyspace("app",

@@ -249,6 +249,11 @@ absl::Status Subscription::Step(bool* moved) {
 
 bool Subscription::MaybeHandOver(const LogEntry& entry, absl::Status* status) {
   if (!served_as_primary_ && ctx_->leadership->tunnel() == nullptr) return false;
+  ChangeConfig cc;
+  cc.ParseFromString(entry.payload());
+  // An older CHANGE_CONFIG (a later term is known here): the handover waits
+  // for the newest one, which names the current writer.
+  if (cc.term() < ctx_->replication->known_term()) return false;
   // A migration switches this tablet to REPLICA right after W acknowledged
   // the CHANGE_CONFIG; wait for that (or give up and go on here).
   const absl::Time deadline = absl::Now() + kHandoverWait;
@@ -257,8 +262,6 @@ bool Subscription::MaybeHandOver(const LogEntry& entry, absl::Status* status) {
     generation = ctx_->state->WaitForChange(generation, kPoll);
   }
   if (ctx_->state->type() == topodata::PRIMARY) return false;
-  ChangeConfig cc;
-  cc.ParseFromString(entry.payload());
   const topo::TabletAlias to = topo::TabletAlias::FromProto(cc.writer());
   absl::StatusOr<std::unique_ptr<TabletClient>> client = TabletClient::ForTablet(*ctx_->ts, to);
   if (!client.ok()) {
