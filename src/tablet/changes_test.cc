@@ -286,6 +286,12 @@ TEST_F(ChangesTest, SemiSyncPrimarySendsOnlyAcknowledgedEntries) {
   ASSERT_TRUE(WaitFor(kWait, [&] { return sub.events().size() >= n + 5; }));
   for (const ChangeEvent& e : sub.events()) EXPECT_LT(e.position().seq(), seq2);
   EXPECT_EQ(sub.changes().size(), 1u);
+  // "Now" is the newest acknowledged entry, not the newest one.
+  SubscribeRequest now;
+  now.set_from_now(true);
+  Subscriber from_now(*p, now);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return !from_now.events().empty(); }));
+  EXPECT_EQ(from_now.events()[0].position().seq(), sub.events().back().position().seq());
 
   r->replication().StartReplication();
   ASSERT_TRUE(sub.WaitChanges(2));

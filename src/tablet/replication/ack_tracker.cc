@@ -60,6 +60,11 @@ absl::Status AckTracker::WaitForAckFrom(const std::string& alias, int64_t seq,
       absl::StrCat("tablet ", alias, " did not acknowledge log entry ", seq, " in time"));
 }
 
+void AckTracker::ResetSemiSyncFloor(int64_t seq) {
+  absl::MutexLock lock(&mu_);
+  semi_sync_high_ = seq;
+}
+
 int64_t AckTracker::semi_sync_acked() const {
   absl::MutexLock lock(&mu_);
   return semi_sync_high_;

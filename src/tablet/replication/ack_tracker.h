@@ -38,10 +38,14 @@ class AckTracker {
   absl::Status WaitForAckFrom(const std::string& alias, int64_t seq, absl::Time deadline) const;
 
   // The highest seq any semi-sync follower acknowledged, connected now or
-  // not (what it acknowledged it holds durably): on a semi-sync primary, the
-  // entries up to here survive a failover (change subscriptions send no
-  // further). WaitSemiSyncPast waits until it is > after or deadline.
+  // not (what it acknowledged it holds durably), and at least the floor: on a
+  // semi-sync primary, the entries up to here survive a failover (change
+  // subscriptions send no further). WaitSemiSyncPast waits until it is >
+  // after or deadline.
   int64_t semi_sync_acked() const;
+  // A tablet becoming primary: the entries it already holds (written in
+  // earlier terms, which it received as a replica) count as acknowledged.
+  void ResetSemiSyncFloor(int64_t seq);
   int64_t WaitSemiSyncPast(int64_t after, absl::Time deadline) const;
 
   std::vector<ReplicationStatus::Follower> Followers() const;

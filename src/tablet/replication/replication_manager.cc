@@ -139,6 +139,7 @@ void ReplicationManager::BecomePrimary(int64_t term) {
   StopReplication();
   writer_.SetTerm(term);
   writer_.ResetSeq(position_.seq());
+  acks_.ResetSemiSyncFloor(position_.seq());
   fence_->Arm();
   absl::MutexLock lock(&mu_);
   primary_ = true;
