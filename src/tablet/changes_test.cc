@@ -117,6 +117,7 @@ std::string Cols(const google::protobuf::RepeatedPtrField<ColumnValue>& cols) {
 
 class ChangesTest : public ShardTabletsTest {
  protected:
+  void MigrateUnderWriter(bool semi_sync);
   void MustExec(TabletServer& t, const std::string& sql) {
     auto c = Client(t);
     auto r = Exec(*c, sql);
@@ -298,7 +299,20 @@ TEST_F(ChangesTest, SemiSyncPrimarySendsOnlyAcknowledgedEntries) {
   EXPECT_EQ(Cols(sub.changes()[1].pk()), "id=2;");
 }
 
-TEST_F(ChangesTest, PlannedMigrationHandsTheSubscriptionOver) {
+// A subscriber on the primary while a writer runs and the primary migrates:
+// every committed row exactly once, moved_to the new primary, and the events
+// written there.
+void ChangesTest::MigrateUnderWriter(bool semi_sync) {
+  if (semi_sync) {
+    ASSERT_TRUE(topo_.ts
+                    .CreateKeyspace("app",
+                                    [] {
+                                      topodata::Keyspace k;
+                                      k.set_durability_policy(topodata::SEMI_SYNC);
+                                      return k;
+                                    }())
+                    .ok());
+  }
   auto a = StartTablet(1, topodata::PRIMARY);
   auto b = StartTablet(2, topodata::REPLICA);
   ASSERT_TRUE(a && b);
@@ -362,6 +376,12 @@ TEST_F(ChangesTest, PlannedMigrationHandsTheSubscriptionOver) {
     EXPECT_GE(e.position().seq(), prev.seq());
     prev = e.position();
   }
+}
+
+TEST_F(ChangesTest, PlannedMigrationHandsTheSubscriptionOver) { MigrateUnderWriter(false); }
+
+TEST_F(ChangesTest, PlannedMigrationUnderSemiSyncHandsTheSubscriptionOver) {
+  MigrateUnderWriter(true);
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ class Subscription {
   // Past the CHANGE_CONFIG `entry` naming another writer: hands the
   // subscription over if this tablet gave its primary role away. Returns
   // false (go on here) if it did not or W cannot be reached.
-  bool MaybeHandOver(const LogEntry& entry, absl::Status* status);
+  bool MaybeHandOver(const LogEntry& entry, const ChangeConfig& cc, absl::Status* status);
   // Relays W's stream; returns how it ended.
   absl::Status Relay(const topodata::TabletAlias& to, TabletClient& client,
                      const ChangePosition& from, bool* reached);
@@ -239,7 +239,7 @@ absl::Status Subscription::Step(bool* moved) {
     // Everything up to the CHANGE_CONFIG goes out first, so W starts after it.
     RETURN_IF_ERROR(Send(decoder_.Take()));
     absl::Status relayed;
-    if (MaybeHandOver(e, &relayed)) {
+    if (MaybeHandOver(e, cc, &relayed)) {
       *moved = true;
       return relayed;
     }
@@ -247,10 +247,9 @@ absl::Status Subscription::Step(bool* moved) {
   return Send(decoder_.Take());
 }
 
-bool Subscription::MaybeHandOver(const LogEntry& entry, absl::Status* status) {
+bool Subscription::MaybeHandOver(const LogEntry& entry, const ChangeConfig& cc,
+                                 absl::Status* status) {
   if (!served_as_primary_ && ctx_->leadership->tunnel() == nullptr) return false;
-  ChangeConfig cc;
-  cc.ParseFromString(entry.payload());
   // An older CHANGE_CONFIG (a later term is known here): the handover waits
   // for the newest one, which names the current writer.
   if (cc.term() < ctx_->replication->known_term()) return false;
