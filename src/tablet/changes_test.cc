@@ -378,6 +378,34 @@ void ChangesTest::MigrateUnderWriter(bool semi_sync) {
   }
 }
 
+TEST_F(ChangesTest, UnreachableNewPrimaryLeavesTheSubscriptionOnTheOldOne) {
+  auto a = StartTablet(1, topodata::PRIMARY);
+  auto b = StartTablet(2, topodata::REPLICA);
+  ASSERT_TRUE(a && b);
+  MustExec(*a, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  WaitCaughtUp(*b, *a);
+  SubscribeRequest req = FromHere(*a);
+  req.set_heartbeat_ms(50);
+  MustExec(*a, "INSERT INTO t VALUES (1)");
+  const int64_t t0 = a->state().Snapshot().record.primary_term();
+  auto resp = Migrate(*a, *b, t0 + 1);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  const int64_t change_config = resp->change_config().seq();
+  b->Stop();
+  // a would hand the subscription over at the CHANGE_CONFIG, but b is gone:
+  // it goes on from its own log.
+  Subscriber sub(*a, req);
+  ASSERT_TRUE(sub.WaitChanges(1));
+  ASSERT_TRUE(WaitFor(kWait, [&] {
+    std::vector<ChangeEvent> ev = sub.events();
+    return ev.back().position().seq() >= change_config;
+  }));
+  const size_t n = sub.events().size();
+  ASSERT_TRUE(WaitFor(kWait, [&] { return sub.events().size() >= n + 3; }));
+  EXPECT_TRUE(sub.moved_to().empty());
+  EXPECT_EQ(Cols(sub.changes()[0].pk()), "id=1;");
+}
+
 TEST_F(ChangesTest, PlannedMigrationHandsTheSubscriptionOver) { MigrateUnderWriter(false); }
 
 TEST_F(ChangesTest, PlannedMigrationUnderSemiSyncHandsTheSubscriptionOver) {

@@ -274,7 +274,7 @@ bool Subscription::MaybeHandOver(const LogEntry& entry, const ChangeConfig& cc,
   *status = Relay(cc.writer(), **client, MakePosition(entry.seq(), entry.term(), 0), &reached);
   if (!reached) {
     spdlog::warn(
-        "change subscription: the new primary {} refused it ({}); going on from this "
+        "change subscription: the new primary {} did not take it over ({}); going on from this "
         "tablet's log",
         to.ToString(), status->ToString());
     *status = absl::OkStatus();
