@@ -282,13 +282,22 @@ absl::StatusOr<Statement> Connection::Prepare(absl::string_view sql, Access acce
   }
   AccessScope scope(this, access);
   StatementInfo info;
-  collecting_ = &info;
-  denial_ = absl::OkStatus();
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, &tail);
-  collecting_ = nullptr;
-  if (rc != SQLITE_OK) return ErrorFor(rc);
+  int rc = Compile(sql, &info, &stmt, &tail);
+  // This connection's copy of the schema may predate a change made through
+  // another connection (a reader after the writer's ALTER TABLE). SQLite
+  // reloads it by itself only for some errors ("no such table", "no such
+  // column"), not for others ("table t has 2 columns but 3 values were
+  // supplied"). So a refusal by SQLite (not by the authorizer) is retried
+  // once, if the schema turns out to have been stale.
+  if (rc != SQLITE_OK) {
+    absl::Status error = ErrorFor(rc);  // before ReloadStaleSchema replaces SQLite's message
+    if ((rc & 0xff) != SQLITE_ERROR || !denial_.ok() || !ReloadStaleSchema()) return error;
+    info = StatementInfo();
+    rc = Compile(sql, &info, &stmt, &tail);
+    if (rc != SQLITE_OK) return ErrorFor(rc);
+  }
   info.read_only = stmt != nullptr && sqlite3_stmt_readonly(stmt) != 0;
   Statement statement(this, stmt, access, std::move(info));
   if (stmt == nullptr) {
@@ -305,6 +314,39 @@ absl::StatusOr<Statement> Connection::Prepare(absl::string_view sql, Access acce
   }
   if (statement.info_.read_only) statement.cache_key_ = std::string(sql);
   return statement;
+}
+
+int Connection::Compile(absl::string_view sql, StatementInfo* info, sqlite3_stmt** stmt,
+                        const char** tail) {
+  collecting_ = info;
+  denial_ = absl::OkStatus();
+  *stmt = nullptr;
+  *tail = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, stmt, tail);
+  collecting_ = nullptr;
+  return rc;
+}
+
+bool Connection::ReloadStaleSchema() {
+  // Stepping a statement that reads the schema table compares the schema
+  // cookie in the database with this connection's copy. If they differ,
+  // SQLite drops its copy and recompiles the statement against the schema
+  // it reloads, which the statement's reprepare count shows. Inside a
+  // transaction the comparison is with that transaction's snapshot, so a
+  // read transaction keeps the schema it began with.
+  AccessScope scope(this, Access::kInternal);
+  const absl::Status denial = denial_;
+  sqlite3_stmt* stmt = nullptr;
+  bool reloaded = false;
+  if (sqlite3_prepare_v3(db_, "SELECT 1 FROM sqlite_schema LIMIT 1", -1, 0, &stmt, nullptr) ==
+      SQLITE_OK) {
+    const int rc = sqlite3_step(stmt);
+    reloaded = (rc == SQLITE_ROW || rc == SQLITE_DONE) &&
+               sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0) > 0;
+  }
+  sqlite3_finalize(stmt);
+  denial_ = denial;
+  return reloaded;
 }
 
 absl::Status Connection::Exec(const char* sql) {

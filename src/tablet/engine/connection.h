@@ -9,6 +9,13 @@
 // statements are refused) and runs it to completion, feeding rows to a
 // callback.
 //
+// Each connection keeps its own copy of the schema, which can lag behind a
+// change made through another connection (a reader after the writer's ALTER
+// TABLE). A compiled statement is recompiled by SQLite when it runs; a
+// statement SQLite refuses to compile is compiled once more after the copy
+// is found stale and reloaded (Prepare), so only the current schema's
+// verdict reaches the caller.
+//
 // A Connection keeps its recently used read-only statements compiled (a
 // small cache keyed by SQL text and access): a gateway's prepared statement
 // arrives as the same text every time, and compiling it again cost about as
@@ -165,6 +172,13 @@ class Connection {
   static constexpr size_t kStatementCacheSize = 32;
 
   explicit Connection(sqlite3* db) : db_(db) {}
+  // sqlite3_prepare_v3 of sql with the authorizer collecting into info (and
+  // denial_ cleared first). Returns SQLite's result code.
+  int Compile(absl::string_view sql, StatementInfo* info, sqlite3_stmt** stmt, const char** tail);
+  // Brings this connection's copy of the schema up to date with the database
+  // (or with the open transaction's snapshot). Returns true if it was stale
+  // and has been reloaded. Only on error paths: it runs a statement.
+  bool ReloadStaleSchema();
   // Keeps a finished read-only statement for the next Prepare of sql.
   void CacheStatement(std::string sql, Access access, sqlite3_stmt* stmt, StatementInfo info);
   static int AuthorizerThunk(void* self, int action, const char* a1, const char* a2, const char* a3,
