@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "discovery/tablet_health.h"
+#include "tablet/client/grpc_session.h"
 #include "tablet/client/session_socket.h"
 #include "tablet_data.pb.h"
 
@@ -31,6 +32,9 @@ class TabletStream {
   // Connects (on the first Send) to host:session_port; key names the tablet
   // for the pool. A session_port of 0 means the tablet publishes none.
   TabletStream(std::string host, int session_port, std::string key);
+  // A session over the tablet's gRPC port instead (a tablet whose session
+  // port is loopback-only, on another machine): tablet/client/grpc_session.h.
+  TabletStream(std::shared_ptr<tablet::TabletClient> grpc, std::string key);
   ~TabletStream();
   TabletStream(const TabletStream&) = delete;
   TabletStream& operator=(const TabletStream&) = delete;
@@ -63,11 +67,18 @@ class TabletStream {
   absl::Status Connect();
   absl::Status Broken(bool after_send, const absl::Status& cause);
 
+  // Write/Read on whichever transport the stream has.
+  absl::Status WriteFrame(const tablet::SessionRequest& request);
+  absl::Status ReadFrame();
+
   const std::string host_;
   const int port_;
   const std::string key_;
-  absl::Mutex mu_;  // guards socket_'s creation against Cancel
+  const std::shared_ptr<tablet::TabletClient> grpc_client_;  // null: the session port
+  absl::Mutex mu_;  // guards the transport's creation against Cancel
   std::unique_ptr<tablet::SessionSocket> socket_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<tablet::GrpcSession> grpc_ ABSL_GUARDED_BY(mu_);
+  tablet::GrpcSession* grpc_session_ = nullptr;  // grpc_, for the owner thread
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   tablet::SessionSocket* sock_ = nullptr;  // socket_, for the owner thread without the lock
   tablet::SessionResponse response_;

@@ -9,6 +9,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "spdlog/spdlog.h"
+#include "tablet/client/session_socket.h"
 #include "tablet/startup.h"
 
 namespace shale::tablet {
@@ -58,10 +59,21 @@ absl::Status TabletServer::Init() {
   builder.SetMaxReceiveMessageSize(64 << 20);
   grpc_ = builder.BuildAndStart();
   if (grpc_ == nullptr || grpc_port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options_.bind_address,
-                                               ":", options_.grpc_port));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", options_.bind_address, ":", options_.grpc_port));
   }
-  RETURN_IF_ERROR(sessions_.Start(options_.bind_address, options_.session_port));
+  // The session port speaks plaintext: with internal TLS it stays on
+  // loopback (gateways on this machine), and gateways elsewhere carry their
+  // sessions over the TLS gRPC port (gate/tablet_stream.h).
+  const bool session_local_only = options_.grpc_tls.ServerEnabled();
+  RETURN_IF_ERROR(sessions_.Start(session_local_only ? "127.0.0.1" : options_.bind_address,
+                                  options_.session_port));
+  if (session_local_only) {
+    spdlog::info(
+        "internal TLS: the session port {} listens on 127.0.0.1 only; gateways on "
+        "other machines use the TLS gRPC port for query sessions",
+        sessions_.port());
+  }
 
   StartupOptions so;
   so.alias = options_.alias;
@@ -71,7 +83,8 @@ absl::Status TabletServer::Init() {
   so.init_type = options_.init_type;
   so.hostname = options_.hostname;
   so.port_map["grpc"] = grpc_port_;
-  so.port_map["session"] = sessions_.port();
+  so.port_map[session_local_only ? std::string(kLocalSessionPortName) : "session"] =
+      sessions_.port();
   if (http_ != nullptr) so.port_map["http"] = http_->port();
 
   const absl::Time deadline = absl::Now() + options_.topo_wait;
@@ -120,15 +133,14 @@ absl::Status TabletServer::Init() {
   publisher_->Start();
   state_ = std::make_unique<StateManager>(startup->record, engine_.get(), publisher_.get());
   state_->Start();
-  leadership_ = std::make_unique<Leadership>(ts_, state_.get(), engine_.get(), replication_.get(),
-                                             &gate_);
-  RETURN_IF_ERROR(replication_->Start(engine_.get(),
-                                      [this](const ChangeConfig& cc, const LogPosition& pos) {
-                                        return leadership_->OnChangeConfig(cc, pos);
-                                      },
-                                      [this](const topodata::Shard& shard) {
-                                        leadership_->OnShardRecord(shard);
-                                      }));
+  leadership_ =
+      std::make_unique<Leadership>(ts_, state_.get(), engine_.get(), replication_.get(), &gate_);
+  RETURN_IF_ERROR(replication_->Start(
+      engine_.get(),
+      [this](const ChangeConfig& cc, const LogPosition& pos) {
+        return leadership_->OnChangeConfig(cc, pos);
+      },
+      [this](const topodata::Shard& shard) { leadership_->OnShardRecord(shard); }));
   {
     absl::StatusOr<topo::KeyspaceInfo> ks = ts_->GetKeyspace(rec.keyspace());
     const bool semi_sync = ks.ok() && ks->record.durability_policy() == topodata::SEMI_SYNC;
@@ -146,10 +158,9 @@ absl::Status TabletServer::Init() {
   ctx_.ready.store(true, std::memory_order_release);
   ExportStatus();
   const topodata::Tablet& r = startup->record;
-  spdlog::info("tablet {} serving {}/{} as {} on {}:{} (http {}, db {})",
-               options_.alias.ToString(), r.keyspace(), r.shard(),
-               topodata::TabletType_Name(r.type()), options_.bind_address, grpc_port_,
-               http_port(), db_path);
+  spdlog::info("tablet {} serving {}/{} as {} on {}:{} (http {}, db {})", options_.alias.ToString(),
+               r.keyspace(), r.shard(), topodata::TabletType_Name(r.type()), options_.bind_address,
+               grpc_port_, http_port(), db_path);
   return absl::OkStatus();
 }
 

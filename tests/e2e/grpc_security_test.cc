@@ -7,6 +7,10 @@
 //   it for `shale ctl`, a gateway's health streams), a plaintext one does not.
 // Certificates are made with the openssl command line in the test's temp dir.
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -79,8 +83,8 @@ class GrpcSecurityTest : public TabletE2eTest {
       absl::Status s = grpc_tls::WriteTestCerts(certs_);
       EXPECT_TRUE(s.ok()) << s;
     }
-    return {"--grpc-tls-cert", Cert("server.crt"), "--grpc-tls-key", Cert("server.key"),
-            "--grpc-tls-ca", Cert("ca.crt")};
+    return {"--grpc-tls-cert",  Cert("server.crt"), "--grpc-tls-key",
+            Cert("server.key"), "--grpc-tls-ca",    Cert("ca.crt")};
   }
   std::string Cert(const std::string& name) const { return absl::StrCat(certs_, "/", name); }
 
@@ -89,8 +93,10 @@ class GrpcSecurityTest : public TabletE2eTest {
   bool Pings(const std::string& alias) {
     auto c = tablet::TabletClient::ForTablet(*ts_, *topo::TabletAlias::Parse(alias));
     if (!c.ok()) return false;
-    return (*c)->Call((*c)->manager(), &tablet::TabletManager::Stub::Ping, tablet::PingRequest(),
-                      absl::Seconds(2)).ok();
+    return (*c)
+        ->Call((*c)->manager(), &tablet::TabletManager::Stub::Ping, tablet::PingRequest(),
+               absl::Seconds(2))
+        .ok();
   }
 
   void UseClientCa() {
@@ -102,9 +108,10 @@ class GrpcSecurityTest : public TabletE2eTest {
   // Starts `shale gate` with extra flags (a 1 s buffer window); returns its
   // PostgreSQL port.
   int StartGate(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {FindBinary("shale"), "gate", "--topo", topo(), "--cell",
-                                     "zone1", "--pg-port", "0", "--grpc-port", "-1",
-                                     "--http-port", "0", "--buffer-window", "1s"};
+    std::vector<std::string> args = {
+        FindBinary("shale"), "gate", "--topo",      topo(), "--cell",      "zone1",
+        "--pg-port",         "0",    "--grpc-port", "-1",   "--http-port", "0",
+        "--buffer-window",   "1s"};
     args.insert(args.end(), extra.begin(), extra.end());
     gates_.push_back(std::make_unique<Subprocess>());
     EXPECT_TRUE(gates_.back()->Start(args).ok());
@@ -191,12 +198,12 @@ TEST_F(GrpcSecurityTest, ReplicationAndReparentOverTls) {
   const std::vector<std::string> tls = TlsFlags();
   UseClientCa();
   for (const char* alias : {"zone1-101", "zone1-102"}) {
-    std::vector<std::string> flags = {"--keyspace", "ks", "--shard", "0", "--init-type",
-                                      "replica"};
+    std::vector<std::string> flags = {"--keyspace", "ks", "--shard", "0", "--init-type", "replica"};
     flags.insert(flags.end(), tls.begin(), tls.end());
     StartTablet(alias, flags);
   }
-  const std::vector<std::string> ca = {"--grpc-tls-ca", Cert("ca.crt")};
+  const std::vector<std::string> ca = {"--grpc-tls-ca", Cert("ca.crt"), "--grpc-tls-server-name",
+                                       "localhost"};
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), ca.begin(), ca.end());
     return Ctl(std::move(args));
@@ -248,6 +255,65 @@ TEST_F(GrpcSecurityTest, ReplicationAndReparentOverTls) {
   EXPECT_EQ(Psql(StartGate(ca), "SELECT v FROM t WHERE id = 2"), "after the hand-over");
   const std::string plain = Psql(StartGate({}), "SELECT v FROM t WHERE id = 2");
   EXPECT_TRUE(absl::StrContains(plain, "no serving primary")) << plain;
+}
+
+// This machine's first non-loopback IPv4 address, or "" if it has none.
+std::string NonLoopbackAddress() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* a = list; a != nullptr && found.empty(); a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    if ((a->ifa_flags & IFF_LOOPBACK) != 0 || (a->ifa_flags & IFF_UP) == 0) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) != nullptr) found = text;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+TEST_F(GrpcSecurityTest, InternalTlsKeepsTheSessionPortOnLoopback) {
+  // A TLS tablet reachable on all addresses and published under a
+  // non-loopback address (as on a real network): its plaintext session port
+  // listens on 127.0.0.1 only and is published as "session-local", so a
+  // gateway that does not see the tablet's host as its own carries the
+  // query sessions over the TLS gRPC port.
+  const std::string address = NonLoopbackAddress();
+  if (address.empty()) GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
+  std::vector<std::string> flags = {"--keyspace",  "ks",      "--shard",        "0",
+                                    "--init-type", "replica", "--bind-address", "0.0.0.0",
+                                    "--hostname",  address};
+  for (const std::string& f : TlsFlags()) flags.push_back(f);
+  // The test certificate names localhost, not this address.
+  grpc_tls::TlsOptions client;
+  client.ca_file = Cert("ca.crt");
+  client.server_name = "localhost";
+  ASSERT_TRUE(grpc_tls::SetClientTls(client).ok());
+  StartTablet("zone1-101", flags);
+  const std::map<std::string, int> ports = Ports("zone1-101");
+  EXPECT_EQ(ports.count("session"), 0u);
+  ASSERT_EQ(ports.count("session-local"), 1u);
+  ExpectLoopbackOnly("session-local", ports.at("session-local"));
+
+  const std::vector<std::string> ca = {"--grpc-tls-ca", Cert("ca.crt"), "--grpc-tls-server-name",
+                                       "localhost"};
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), ca.begin(), ca.end());
+    return Ctl(std::move(args));
+  };
+  CliResult r = ctl({"PlannedReparentShard", "ks/0", "--new-primary", "zone1-101"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = ctl({"ExecuteFetchAsDba", "zone1-101", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = ctl({"RebuildKeyspaceGraph", "ks"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const int pg = StartGate(ca);
+  EXPECT_EQ(Psql(pg, "INSERT INTO t VALUES (7, 'over grpc sessions')"), "");
+  EXPECT_EQ(Psql(pg,
+                 "BEGIN; UPDATE t SET v = v || '!' WHERE id = 7; COMMIT; "
+                 "SELECT v FROM t WHERE id = 7"),
+            "over grpc sessions!");
 }
 
 }  // namespace

@@ -61,13 +61,6 @@ absl::StatusOr<int> ConnectOne(const addrinfo& addr, absl::Duration timeout) {
   return fd;
 }
 
-// Whether host names this machine (so its tablets' Unix sockets are here).
-bool IsThisMachine(const std::string& host) {
-  if (host == "localhost" || host == "::1" || absl::StartsWith(host, "127.")) return true;
-  char name[256] = {};
-  return ::gethostname(name, sizeof(name) - 1) == 0 && host == name;
-}
-
 // The tablet's abstract Unix socket on this machine, or an error.
 absl::StatusOr<int> ConnectLocal(int port, absl::Duration timeout) {
   sockaddr_un sun{};
@@ -81,6 +74,12 @@ absl::StatusOr<int> ConnectLocal(int port, absl::Duration timeout) {
 }
 
 }  // namespace
+
+bool IsThisMachine(const std::string& host) {
+  if (host == "localhost" || host == "::1" || absl::StartsWith(host, "127.")) return true;
+  char name[256] = {};
+  return ::gethostname(name, sizeof(name) - 1) == 0 && host == name;
+}
 
 SessionSocket::SessionSocket(int fd) : fd_(fd) {}
 
@@ -99,8 +98,8 @@ socklen_t FillSessionSocketAddress(int port, sockaddr_un* sun) {
 absl::Status SessionSocket::SendPreface() {
   size_t sent = 0;
   while (sent < kSessionPreface.size()) {
-    const ssize_t n = ::send(fd_, kSessionPreface.data() + sent, kSessionPreface.size() - sent,
-                             MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(fd_, kSessionPreface.data() + sent, kSessionPreface.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Errno("send");
     sent += n;
@@ -130,8 +129,7 @@ absl::StatusOr<std::unique_ptr<SessionSocket>> SessionSocket::Connect(const std:
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
   if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found); rc != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot resolve ", host, ": ", ::gai_strerror(rc)));
+    return absl::UnavailableError(absl::StrCat("cannot resolve ", host, ": ", ::gai_strerror(rc)));
   }
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(found, ::freeaddrinfo);
   absl::Status last = absl::UnavailableError("no address");
@@ -143,7 +141,8 @@ absl::StatusOr<std::unique_ptr<SessionSocket>> SessionSocket::Connect(const std:
     }
     auto socket = std::make_unique<SessionSocket>(*fd);
     if (absl::Status s = socket->SendPreface(); !s.ok()) {
-      return absl::UnavailableError(absl::StrCat("session port ", host, ":", port, ": ", s.message()));
+      return absl::UnavailableError(
+          absl::StrCat("session port ", host, ":", port, ": ", s.message()));
     }
     return socket;
   }

@@ -43,6 +43,14 @@ std::string SessionSocketName(int port);
 // Fills *sun with that socket's address; returns the address length.
 socklen_t FillSessionSocketAddress(int port, sockaddr_un* sun);
 
+// Whether host names this machine (so its tablets' Unix sockets are here).
+bool IsThisMachine(const std::string& host);
+
+// The port_map key of a session port that listens on loopback only (a
+// tablet with internal TLS): usable from the tablet's own machine; gateways
+// elsewhere carry sessions over gRPC (grpc_session.h).
+inline constexpr absl::string_view kLocalSessionPortName = "session-local";
+
 // How SessionSocket::Connect reaches the tablet.
 enum class SessionRoute {
   kLocalSocketFirst,  // the Unix socket when host is this machine, else (or failing that) TCP
@@ -84,8 +92,8 @@ class SessionSocket {
   absl::Status Fill(size_t n);
 
   const int fd_;
-  ReadBuffer in_;      // received, not yet read
-  std::string out_;    // the frame being written (kept to reuse its buffer)
+  ReadBuffer in_;    // received, not yet read
+  std::string out_;  // the frame being written (kept to reuse its buffer)
 };
 
 }  // namespace shale::tablet
