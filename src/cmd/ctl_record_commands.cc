@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "cmd/ctl_command.h"
+#include "ctl/delete_tablet.h"
 #include "ctl/record_json.h"
 #include "ctl/tablets.h"
 
@@ -210,6 +211,33 @@ void AddTabletCommands(CLI::App* ctl, CtlContext* ctx) {
       return ctl::RecordToJson(ti.record);
     };
   });
+  {
+    struct Args {
+      std::string alias;
+      ctl::DeleteTabletOptions options;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* del = ctl->add_subcommand(
+        "DeleteTablet",
+        "Delete a tablet's record and remove it from its cell's ShardReplication. Stop the "
+        "tablet process first: a running tablet writes its record again. Refuses the tablet "
+        "the Shard record names as primary unless --allow-primary");
+    del->add_option("CELL-UID", a->alias, "Tablet alias, e.g. zone1-100")->required();
+    del->add_flag("--allow-primary", a->options.allow_primary,
+                  "Also delete the shard's primary; the Shard record then names no primary "
+                  "(elect one with PlannedReparentShard)");
+    del->callback([ctx, a] {
+      ctx->action = [a](topo::Server& ts) -> Result {
+        ASSIGN_OR_RETURN(topo::TabletAlias alias, topo::TabletAlias::Parse(a->alias));
+        ASSIGN_OR_RETURN(ctl::DeleteTabletResult r, ctl::DeleteTablet(ts, alias, a->options));
+        return Json{{"deleted", r.alias},
+                    {"keyspace", r.keyspace},
+                    {"shard", r.shard},
+                    {"removed_from_shard_replication", r.removed_from_shard_replication},
+                    {"cleared_shard_primary", r.cleared_shard_primary}};
+      };
+    });
+  }
   struct Args {
     ctl::TabletFilter filter;
     std::string type;

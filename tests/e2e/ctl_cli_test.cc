@@ -16,6 +16,7 @@
 #include "tests/e2e/shale_cli.h"
 #include "topo/open/open.h"
 #include "topo/path.h"
+#include "topo/server.h"
 
 namespace shale::e2e {
 namespace {
@@ -137,6 +138,8 @@ TEST_F(CtlCliTest, BadInputFailsWithOneLineAndChangesNothing) {
       {{"GetSrvKeyspace", "zone9", "app"}, "cell zone9 not found"},
       {{"GetTablet", "zone1"}, "invalid tablet alias"},
       {{"GetTablet", "zone1-7"}, "tablet zone1-7 not found"},
+      {{"DeleteTablet", "zone1"}, "invalid tablet alias"},
+      {{"DeleteTablet", "zone1-7"}, "tablet zone1-7 not found"},
       {{"ListTablets", "--type", "leader"}, "unknown tablet type"},
       {{"RebuildKeyspaceGraph", "app", "--cells", "zone9"}, "cell zone9 not found"},
       {{"SetRoutingPolicy", "{\"rules\": []}"}, "at least one rule"},
@@ -260,6 +263,71 @@ TEST_F(CtlCliTest, ApplyVSchemaAllocatesIdsAndRefusesOperatorIds) {
   EXPECT_EQ(CtlJson({"GetVSchema", "app"})["tables"]["orders"]["table_id"], "3");
 }
 
+// The record-mismatch remedy tablet startup names: DeleteTablet removes the
+// record and the ShardReplication entry, and refuses the shard's primary
+// unless --allow-primary.
+TEST_F(CtlCliTest, DeleteTabletRefusesThePrimaryUnlessAllowPrimary) {
+  BuildCluster();
+  {
+    // Records as two started tablets leave them (no tablet process is needed here).
+    auto conn = topo::OpenConn(topo(), topo::ConnOptions{});
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    topo::Server ts(*std::move(conn));
+    for (uint32_t uid : {100u, 101u}) {
+      topodata::Tablet t;
+      *t.mutable_alias() = topo::TabletAlias{"zone1", uid}.ToProto();
+      t.set_keyspace("app");
+      t.set_shard("-80");
+      t.set_type(uid == 100 ? topodata::PRIMARY : topodata::REPLICA);
+      ASSERT_TRUE(ts.CreateTablet(t).ok());
+      ASSERT_TRUE(ts.UpdateShardReplication("zone1", "app", "-80", {"zone1", uid}, false).ok());
+    }
+    ASSERT_TRUE(ts.UpdateShardFields("app", "-80", [](topodata::Shard& s) {
+                    *s.mutable_primary_alias() = topo::TabletAlias{"zone1", 100}.ToProto();
+                    s.set_primary_term(1);
+                    return absl::OkStatus();
+                  }).ok());
+  }
+  auto listed = [&] {
+    std::vector<std::string> out;
+    const nlohmann::json repl = CtlJson({"GetShardReplication", "zone1", "app/-80"});
+    for (const auto& n : repl.value("nodes", nlohmann::json::array())) {
+      out.push_back(absl::StrCat(n["tablet_alias"]["cell"].get<std::string>(), "-",
+                                 n["tablet_alias"]["uid"].get<int>()));
+    }
+    return out;
+  };
+  ASSERT_EQ(listed(), (std::vector<std::string>{"zone1-100", "zone1-101"}));
+
+  EXPECT_EQ(CtlJson({"DeleteTablet", "zone1-101"}),
+            (nlohmann::json{{"deleted", "zone1-101"},
+                            {"keyspace", "app"},
+                            {"shard", "-80"},
+                            {"removed_from_shard_replication", true},
+                            {"cleared_shard_primary", false}}));
+  EXPECT_THAT(Ctl({"GetTablet", "zone1-101"}).err, HasSubstr("tablet zone1-101 not found"));
+  EXPECT_EQ(listed(), std::vector<std::string>{"zone1-100"});
+
+  const auto before = Snapshot();
+  CliResult refused = Ctl({"DeleteTablet", "zone1-100"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.out, "");
+  EXPECT_EQ(refused.err,
+            "error: tablet zone1-100 is the primary of shard app/-80 (term 1); move the primary "
+            "first (shale ctl PlannedReparentShard app/-80), or pass --allow-primary to delete it "
+            "anyway\n");
+  EXPECT_EQ(Snapshot(), before);
+
+  nlohmann::json deleted = CtlJson({"DeleteTablet", "zone1-100", "--allow-primary"});
+  EXPECT_EQ(deleted["cleared_shard_primary"], true);
+  EXPECT_EQ(deleted["removed_from_shard_replication"], true);
+  EXPECT_EQ(CtlJson({"ListTablets"}), nlohmann::json::array());
+  EXPECT_EQ(listed(), std::vector<std::string>{});
+  nlohmann::json shard = CtlJson({"GetShard", "app/-80"});
+  EXPECT_FALSE(shard.contains("primary_alias")) << shard.dump();
+  EXPECT_EQ(shard["primary_term"], "1");
+}
+
 TEST_F(CtlCliTest, GapRefusedUnlessAllowPartial) {
   CtlJson({"AddCellInfo", "zone1"});
   CtlJson({"CreateKeyspace", "app", "--sharding-column", "id"});
@@ -306,8 +374,15 @@ TEST_F(CtlCliTest, HelpListsCommands) {
   r = RunShale({"ctl", "--help"});
   ASSERT_TRUE(r.ok());
   for (const char* cmd : {"CreateKeyspace", "CreateShard", "RebuildKeyspaceGraph", "TopoCat",
-                          "SetRoutingPolicy", "ListTablets", "GetVSchema", "ApplyVSchema"}) {
+                          "SetRoutingPolicy", "ListTablets", "DeleteTablet", "GetVSchema",
+                          "ApplyVSchema"}) {
     EXPECT_THAT(r->out, HasSubstr(cmd));
+  }
+  r = RunShale({"ctl", "DeleteTablet", "--help"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0);
+  for (const char* text : {"CELL-UID", "--allow-primary", "Stop the tablet process first"}) {
+    EXPECT_THAT(r->out, HasSubstr(text));
   }
   r = RunShale({"ctl", "ApplyVSchema", "--help"});
   ASSERT_TRUE(r.ok());
