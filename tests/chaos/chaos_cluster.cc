@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "tests/e2e/dba.h"
 #include "tests/e2e/http_get.h"
 #include "tests/e2e/table_checksum.h"
 
@@ -122,12 +123,7 @@ absl::StatusOr<tablet::ReplicationStatus> ChaosTest::Replication(const std::stri
 absl::StatusOr<tablet::QueryResult> ChaosTest::Dba(const std::string& alias,
                                                    const std::string& sql) {
   ASSIGN_OR_RETURN(std::unique_ptr<tablet::TabletClient> c, Dial(alias));
-  tablet::ExecuteFetchAsDbaRequest req;
-  req.set_sql(sql);
-  ASSIGN_OR_RETURN(tablet::ExecuteFetchAsDbaResponse r,
-                   c->Call(c->manager(), &tablet::TabletManager::Stub::ExecuteFetchAsDba, req,
-                           absl::Seconds(30)));
-  return r.result();
+  return e2e::ExecuteFetchAsDba(*c, sql, absl::Seconds(30));
 }
 
 std::string ChaosTest::Unhealthy() {

@@ -30,6 +30,7 @@
 #include "base/status_macros.h"
 #include "gmock/gmock.h"
 #include "tablet/proto_time.h"
+#include "tests/e2e/dba.h"
 #include "tests/e2e/reparent_fixture.h"
 #include "tests/e2e/table_checksum.h"
 
@@ -265,12 +266,7 @@ class ReplicationE2eTest : public ReparentE2eTest {
 
   absl::StatusOr<tablet::QueryResult> Dba(const std::string& alias, const std::string& sql) {
     ASSIGN_OR_RETURN(std::unique_ptr<tablet::TabletClient> c, Dial(alias));
-    tablet::ExecuteFetchAsDbaRequest req;
-    req.set_sql(sql);
-    ASSIGN_OR_RETURN(tablet::ExecuteFetchAsDbaResponse r,
-                     c->Call(c->manager(), &tablet::TabletManager::Stub::ExecuteFetchAsDba, req,
-                             absl::Seconds(10)));
-    return r.result();
+    return ExecuteFetchAsDba(*c, sql, absl::Seconds(10));
   }
 
   // The ids in t on the tablet, sorted.
