@@ -37,6 +37,7 @@ void ChaosTest::SetUp() {
   std::filesystem::create_directories(LogDir());
   GateE2eTest::SetUp();
   if (HasFatalFailure()) return;
+  MountDataDirs(kReplicas);
   ASSERT_NO_FATAL_FAILURE(StartCluster(kReplicas, "semi_sync", CtldFlags()));
   ASSERT_NO_FATAL_FAILURE(StartGate());
   PsqlOk("CREATE TABLE chaos (id INTEGER PRIMARY KEY, w INTEGER NOT NULL, v TEXT NOT NULL)");
@@ -47,7 +48,8 @@ void ChaosTest::TearDown() {
   if (sampler_ != nullptr) sampler_->Stop();
   gate_.reset();
   ctld_.process.reset();
-  tablets_.clear();  // SIGKILL (also of a stopped process) and reap
+  tablets_.clear();      // SIGKILL (also of a stopped process) and reap
+  data_mounts_.clear();  // unmount, now that no tablet uses them
   ts_.reset();
   etcd_.reset();
   if (!HasFailure()) return;

@@ -3,17 +3,21 @@
 // ChaosTest: the chaos suite's fixture. A real etcd (started by the test on
 // free loopback ports) holds the topology; on it run ctld, one gateway and
 // keyspace `app` over shards -80 and 80-, each a primary and two replicas
-// under semi_sync (GateE2eTest's cluster, tests/e2e/gate_fixture.h). Every
-// process logs to LogDir()/NAME.log and ignores SIGXFSZ, so that a lowered
-// file-size limit makes its writes fail instead of killing it (the "disk
-// full" fault, chaos_faults.cc). The fixture injects faults one at a time,
-// waits until the cluster is healthy again, and checks the end state
-// (chaos_cluster.cc: health, convergence, checksums).
+// under semi_sync (GateE2eTest's cluster, tests/e2e/gate_fixture.h). Each
+// tablet's data dir is a small tmpfs of its own (tmpfs_mount.h), which the
+// "disk full" fault fills (chaos_faults.cc); where mounting is not
+// permitted, that fault lowers the replica's file-size limit instead, so
+// every process ignores SIGXFSZ. Every process logs to LogDir()/NAME.log.
+// The fixture injects faults one at a time, waits until the cluster is
+// healthy again, and checks the end state (chaos_cluster.cc: health,
+// convergence, checksums).
 //
 // Confined to the test thread, except for load_ and sampler_, which run
-// their own threads. TearDown stops the load, then every process, then etcd;
-// the temp dirs go with the fixture, also when the test fails.
+// their own threads. TearDown stops the load, then every process, then
+// unmounts the data dirs, then stops etcd; the temp dirs go with the
+// fixture, also when the test fails.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +30,7 @@
 #include "tests/chaos/fault_schedule.h"
 #include "tests/chaos/invariants.h"
 #include "tests/chaos/primary_sampler.h"
+#include "tests/chaos/tmpfs_mount.h"
 #include "tests/e2e/gate_fixture.h"
 #include "topo/etcd/etcd_test_server.h"
 
@@ -78,6 +83,13 @@ class ChaosTest : public e2e::GateE2eTest {
   std::string StopPrimary();
   std::string RestartEtcd();
   std::string ReplicaDiskFull();
+  // Makes the tablet's disk full: fills its tmpfs, or (without one) lowers
+  // its RLIMIT_FSIZE to 0. Returns what it did and sets *lift to undo it.
+  std::string FillDisk(const std::string& alias, std::function<void()>* lift);
+  // Mounts a tmpfs on the data dir of every tablet (each shard's primary and
+  // replicas: any of them may be a replica when the disk-full fault comes),
+  // before they start, and prints which mode the disk-full fault uses.
+  void MountDataDirs(int replicas);
   // Seconds since the load started, for the fault log.
   std::string Elapsed() const;
 
@@ -102,6 +114,8 @@ class ChaosTest : public e2e::GateE2eTest {
   int deposed_probes_ = 0;
   // Writes the primaries acknowledged while one of their replicas had a full disk.
   std::vector<int64_t> acks_during_disk_full_;
+  // The tablets' data dirs by alias; empty in the RLIMIT_FSIZE mode.
+  std::map<std::string, std::unique_ptr<TmpfsMount>> data_mounts_;
 };
 
 }  // namespace shale::chaos

@@ -27,6 +27,10 @@ constexpr int64_t kProbeIds = 900'000'000'000LL;
 // A fault's fixed duration: how long a process stays dead or stopped.
 void Hold(absl::Duration d) { absl::SleepFor(d); }
 
+// The size of each tablet's tmpfs data dir: room for a long run's data, a
+// re-clone's snapshot beside it, and the WAL.
+constexpr uint64_t kDataDirBytes = 64ull << 20;
+
 }  // namespace
 
 std::string ChaosTest::Elapsed() const {
@@ -168,32 +172,80 @@ std::string ChaosTest::RestartEtcd() {
   return absl::StrCat("down 2s, restarted on ", etcd_->endpoint(0));
 }
 
+void ChaosTest::MountDataDirs(int replicas) {
+  for (int s = 0; s < 2; ++s) {
+    for (int n = 0; n <= replicas; ++n) {
+      const std::string alias = Alias(s, n);
+      absl::StatusOr<std::unique_ptr<TmpfsMount>> m =
+          TmpfsMount::Mount(data_dir(alias), kDataDirBytes);
+      if (!m.ok()) {
+        // Not permitted (or not possible) here: every replica gets the
+        // approximation rather than some of them the real thing.
+        data_mounts_.clear();
+        std::cout << "disk-full fault mode: RLIMIT_FSIZE approximation (" << m.status().message()
+                  << ")" << std::endl;
+        return;
+      }
+      data_mounts_[alias] = *std::move(m);
+    }
+  }
+  std::cout << "disk-full fault mode: real ENOSPC, each tablet's data dir a "
+            << (kDataDirBytes >> 20) << " MiB tmpfs, filled by a filler file" << std::endl;
+}
+
+std::string ChaosTest::FillDisk(const std::string& alias, std::function<void()>* lift) {
+  auto mount = data_mounts_.find(alias);
+  if (mount != data_mounts_.end()) {
+    TmpfsMount& m = *mount->second;
+    absl::StatusOr<uint64_t> filled = m.Fill();
+    EXPECT_TRUE(filled.ok()) << filled.status();
+    *lift = [&m] {
+      absl::Status s = m.Drain();
+      EXPECT_TRUE(s.ok()) << s;
+    };
+    absl::StatusOr<std::pair<uint64_t, uint64_t>> usage = m.Usage();
+    return absl::StrFormat("its tmpfs data dir filled to ENOSPC (%.1f MiB filler, %s)",
+                           filled.ok() ? *filled / 1048576.0 : -1.0,
+                           usage.ok()
+                               ? absl::StrFormat("%.1f of %.1f MiB used", usage->first / 1048576.0,
+                                                 usage->second / 1048576.0)
+                               : usage.status().ToString());
+  }
+  // The soft RLIMIT_FSIZE of the running tablet goes to 0: every write to a
+  // regular file fails with EFBIG (SIGXFSZ is ignored, see LaunchPrefix).
+  const pid_t pid = tablets_.at(alias)->pid();
+  rlimit old{};
+  const bool limited = prlimit(pid, RLIMIT_FSIZE, nullptr, &old) == 0 && [&] {
+    rlimit full{0, old.rlim_max};
+    return prlimit(pid, RLIMIT_FSIZE, &full, nullptr) == 0;
+  }();
+  EXPECT_TRUE(limited) << "prlimit on " << alias << " failed: " << strerror(errno);
+  *lift = [pid, old] {
+    rlimit lifted{old.rlim_cur, old.rlim_max};
+    EXPECT_EQ(prlimit(pid, RLIMIT_FSIZE, &lifted, nullptr), 0) << strerror(errno);
+  };
+  return "its RLIMIT_FSIZE lowered to 0 (EFBIG on every file write)";
+}
+
 std::string ChaosTest::ReplicaDiskFull() {
   const int shard = std::uniform_int_distribution<int>(0, 1)(rng_);
   const std::vector<std::string> replicas = Replicas(shard);
   const std::string alias =
       replicas[std::uniform_int_distribution<size_t>(0, replicas.size() - 1)(rng_)];
   Subprocess& p = *tablets_.at(alias);
-  // The soft RLIMIT_FSIZE of the running tablet goes to 0: every write to a
-  // regular file fails with EFBIG (SIGXFSZ is ignored, see LaunchPrefix).
-  rlimit old{};
-  const bool limited = prlimit(p.pid(), RLIMIT_FSIZE, nullptr, &old) == 0 && [&] {
-    rlimit full{0, old.rlim_max};
-    return prlimit(p.pid(), RLIMIT_FSIZE, &full, nullptr) == 0;
-  }();
-  EXPECT_TRUE(limited) << "prlimit on " << alias << " failed: " << strerror(errno);
+  std::function<void()> lift;
+  const std::string how = FillDisk(alias, &lift);
   const int64_t before = load_->acked_count();
   Hold(absl::Seconds(3));
   const int64_t during = load_->acked_count() - before;
   acks_during_disk_full_.push_back(during);
   absl::StatusOr<tablet::ReplicationStatus> rs = Replication(alias);
-  std::string what = absl::StrCat(alias, " (replica of ", kShards[shard],
-                                  ") may not write files for 3s; meanwhile the cluster "
-                                  "acknowledged ",
-                                  during, " writes; its replication then: ",
-                                  rs.ok() ? rs->ShortDebugString() : rs.status().ToString());
-  rlimit lifted{old.rlim_cur, old.rlim_max};
-  EXPECT_EQ(prlimit(p.pid(), RLIMIT_FSIZE, &lifted, nullptr), 0) << strerror(errno);
+  std::string what =
+      absl::StrCat(alias, " (replica of ", kShards[shard], "): ", how,
+                   ", for 3s; meanwhile the cluster acknowledged ", during,
+                   " writes; its replication then (last_error shows the failed write): ",
+                   rs.ok() ? rs->ShortDebugString() : rs.status().ToString());
+  lift();
   absl::StatusOr<int> exited = p.WaitFor(absl::ZeroDuration());
   if (exited.ok()) {
     // It exited rather than riding the fault out: restart it the way a
