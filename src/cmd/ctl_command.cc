@@ -72,6 +72,7 @@ void AddCtlCommand(CLI::App& app, CtlContext* ctx) {
   AddReparentCommands(ctl, ctx);
   AddVSchemaCommands(ctl, ctx);
   AddDdlCommands(ctl, ctx);
+  AddSubscribeCommand(ctl, ctx);
 }
 
 int RunCtl(const CtlContext& ctx) {

@@ -43,6 +43,8 @@ void AddReparentCommands(CLI::App* ctl, CtlContext* ctx);
 void AddVSchemaCommands(CLI::App* ctl, CtlContext* ctx);
 // ctl_ddl_commands.cc: CreateTable, DropTable, AlterTable, CreateIndex via ctld.
 void AddDdlCommands(CLI::App* ctl, CtlContext* ctx);
+// ctl_subscribe_command.cc: Subscribe (change subscriptions as JSON lines).
+void AddSubscribeCommand(CLI::App* ctl, CtlContext* ctx);
 
 // Opens the topology and runs ctx.action, printing its result to stdout or
 // one line "error: ..." to stderr. Returns the process exit code.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/sqlstate.h"
 #include "base/status_macros.h"
+#include "changes/subscription.h"
 #include "gate/executor.h"
 #include "gate/gate_session.h"
 #include "gate/sql/params.h"
@@ -54,8 +55,8 @@ absl::StatusOr<std::vector<std::string>> ExplicitShards(const ExecuteRequest& re
 absl::Status RunExplicit(GateContext* ctx, const SessionTarget& target,
                          const ExecuteRequest& request, ExecuteResponse* response) {
   ASSIGN_OR_RETURN(sql::Statement stmt, sql::Parse(request.sql()));
-  const bool read = stmt.kind == sql::StatementKind::kSelect ||
-                    stmt.kind == sql::StatementKind::kExplain;
+  const bool read =
+      stmt.kind == sql::StatementKind::kSelect || stmt.kind == sql::StatementKind::kExplain;
   ASSIGN_OR_RETURN(KeyspaceSchema schema, ctx->schemas->Get(target.keyspace));
   ASSIGN_OR_RETURN(std::vector<std::string> shards,
                    ExplicitShards(request, schema, target.tablet_type));
@@ -83,10 +84,9 @@ grpc::Status GateService::Execute(grpc::ServerContext*, const ExecuteRequest* re
                                   ExecuteResponse* response) {
   SessionTarget target;
   target.keyspace = request->keyspace();
-  target.tablet_type = request->tablet_type() == topodata::UNKNOWN ? topodata::PRIMARY
-                                                                    : request->tablet_type();
-  const bool explicit_targets = request->shards_size() > 0 ||
-                                request->keyspace_ids_size() > 0 ||
+  target.tablet_type =
+      request->tablet_type() == topodata::UNKNOWN ? topodata::PRIMARY : request->tablet_type();
+  const bool explicit_targets = request->shards_size() > 0 || request->keyspace_ids_size() > 0 ||
                                 request->key_ranges_size() > 0;
   absl::Status s;
   if (explicit_targets) {
@@ -102,6 +102,35 @@ grpc::Status GateService::Execute(grpc::ServerContext*, const ExecuteRequest* re
     s = r.status();
   }
   return tablet::ToGrpcStatus(s);
+}
+
+grpc::Status GateService::Subscribe(grpc::ServerContext* context, const SubscribeRequest* request,
+                                    grpc::ServerWriter<SubscribeResponse>* writer) {
+  changes::SubscriptionOptions o;
+  o.keyspace = request->keyspace();
+  o.tables.assign(request->tables().begin(), request->tables().end());
+  o.from = request->from();
+  o.tablet_type = request->tablet_type();
+  o.cell = ctx_->cell;
+  o.heartbeat_ms = request->heartbeat_ms();
+  absl::StatusOr<std::unique_ptr<changes::Subscription>> sub =
+      changes::Subscription::Start(ctx_->ts, o);
+  if (!sub.ok()) return tablet::ToGrpcStatus(sub.status());
+  while (!context->IsCancelled()) {
+    absl::StatusOr<std::vector<changes::MergedEvent>> events =
+        (*sub)->Next(512, absl::Milliseconds(200));
+    if (!events.ok()) return tablet::ToGrpcStatus(events.status());
+    if (events->empty()) continue;
+    SubscribeResponse response;
+    for (changes::MergedEvent& e : *events) {
+      SubscribeEvent* out = response.add_events();
+      out->set_shard(std::move(e.shard));
+      out->set_position(std::move(e.position));
+      *out->mutable_event() = std::move(e.event);
+    }
+    if (!writer->Write(response)) break;  // the client went away
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace shale::gate
