@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tests/chaos/chaos_cluster.h"
@@ -152,7 +153,11 @@ std::string ChaosTest::StopPrimary() {
   if (r.ok()) {
     deposed_acks_.push_back(id);
     outcome = "ACKNOWLEDGED (a second writable primary)";
-  } else if (absl::IsFailedPrecondition(r.status())) {
+  } else if (absl::IsFailedPrecondition(r.status()) ||
+             (absl::IsUnavailable(r.status()) &&
+              absl::StrContains(r.status().message(), "cannot yet confirm"))) {
+    // It knows it is a replica, or its primary fence held the write (and
+    // rolled it back) while the topology did not answer.
     outcome = absl::StrCat("refused (", r.status().ToString(), ")");
   } else {
     // Executed (maybe committed locally) but not acknowledged: the deposed
