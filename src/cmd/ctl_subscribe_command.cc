@@ -107,7 +107,7 @@ void AddSubscribeCommand(CLI::App* ctl, CtlContext* ctx) {
       ->capture_default_str();
   cmd->add_option("--limit", a->limit,
                   "End (exit 0) after this many events, heartbeats not counted; 0: no limit")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 1000000000))
       ->capture_default_str();
   cmd->add_option("--timeout", a->timeout, "End (exit 0) after this long, e.g. 30s, 5m")
       ->check(DurationValidator());
