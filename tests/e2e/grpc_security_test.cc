@@ -99,6 +99,18 @@ class GrpcSecurityTest : public TabletE2eTest {
         .ok();
   }
 
+  // The client flags of a TLS `shale ctl` or gateway: the CA, and the name
+  // the test certificate carries (tablets may publish another address).
+  std::vector<std::string> ClientTlsFlags() const {
+    return {"--grpc-tls-ca", Cert("ca.crt"), "--grpc-tls-server-name", "localhost"};
+  }
+  // `shale ctl` with those flags.
+  CliResult TlsCtl(std::vector<std::string> args) {
+    const std::vector<std::string> tls = ClientTlsFlags();
+    args.insert(args.begin(), tls.begin(), tls.end());
+    return Ctl(std::move(args));
+  }
+
   void UseClientCa() {
     grpc_tls::TlsOptions client;
     client.ca_file = Cert("ca.crt");
@@ -202,40 +214,35 @@ TEST_F(GrpcSecurityTest, ReplicationAndReparentOverTls) {
     flags.insert(flags.end(), tls.begin(), tls.end());
     StartTablet(alias, flags);
   }
-  const std::vector<std::string> ca = {"--grpc-tls-ca", Cert("ca.crt"), "--grpc-tls-server-name",
-                                       "localhost"};
-  auto ctl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), ca.begin(), ca.end());
-    return Ctl(std::move(args));
-  };
-  CliResult r = ctl({"PlannedReparentShard", "ks/0", "--new-primary", "zone1-101"});
+  const std::vector<std::string> ca = ClientTlsFlags();
+  CliResult r = TlsCtl({"PlannedReparentShard", "ks/0", "--new-primary", "zone1-101"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = ctl({"ExecuteFetchAsDba", "zone1-101", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"});
+  r = TlsCtl({"ExecuteFetchAsDba", "zone1-101", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = ctl({"ExecuteFetchAsDba", "zone1-101", "INSERT INTO t VALUES (1, 'over tls')"});
+  r = TlsCtl({"ExecuteFetchAsDba", "zone1-101", "INSERT INTO t VALUES (1, 'over tls')"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    CliResult q = ctl({"ExecuteFetchAsDba", "zone1-102", "SELECT v FROM t"});
+    CliResult q = TlsCtl({"ExecuteFetchAsDba", "zone1-102", "SELECT v FROM t"});
     return q.exit_code == 0 && absl::StrContains(q.out, "over tls");
   })) << "the replica did not receive the row";
 
-  r = ctl({"PlannedReparentShard", "ks/0", "--new-primary", "zone1-102"});
+  r = TlsCtl({"PlannedReparentShard", "ks/0", "--new-primary", "zone1-102"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = ctl({"ExecuteFetchAsDba", "zone1-102", "INSERT INTO t VALUES (2, 'after the hand-over')"});
+  r = TlsCtl({"ExecuteFetchAsDba", "zone1-102", "INSERT INTO t VALUES (2, 'after the hand-over')"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    CliResult q = ctl({"ExecuteFetchAsDba", "zone1-101", "SELECT v FROM t WHERE id = 2"});
+    CliResult q = TlsCtl({"ExecuteFetchAsDba", "zone1-101", "SELECT v FROM t WHERE id = 2"});
     return q.exit_code == 0 && absl::StrContains(q.out, "after the hand-over");
   })) << "the old primary did not follow the new one";
 
   // DDL: shale ctl -> ctld's meta service (TLS) -> the primary (TLS).
   CtldProcess ctld = StartCtldProcess(topo(), tls);
   EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    return ctl({"TopoCat", "/global/ctld/CtldLeader"}).exit_code == 0;
+    return TlsCtl({"TopoCat", "/global/ctld/CtldLeader"}).exit_code == 0;
   })) << "ctld did not lead";
-  r = ctl({"CreateTable", "ks", "--sql", "CREATE TABLE u (id INTEGER PRIMARY KEY)"});
+  r = TlsCtl({"CreateTable", "ks", "--sql", "CREATE TABLE u (id INTEGER PRIMARY KEY)"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  r = ctl({"ExecuteFetchAsDba", "zone1-102", "SELECT count(*) FROM u"});
+  r = TlsCtl({"ExecuteFetchAsDba", "zone1-102", "SELECT count(*) FROM u"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
   // ctld's gRPC port completes a TLS handshake, and refuses a plaintext one
@@ -250,7 +257,7 @@ TEST_F(GrpcSecurityTest, ReplicationAndReparentOverTls) {
 
   // A gateway with the CA keeps its health streams to the TLS tablets and
   // serves psql; one without it sees no serving primary.
-  r = ctl({"RebuildKeyspaceGraph", "ks"});
+  r = TlsCtl({"RebuildKeyspaceGraph", "ks"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Psql(StartGate(ca), "SELECT v FROM t WHERE id = 2"), "after the hand-over");
   const std::string plain = Psql(StartGate({}), "SELECT v FROM t WHERE id = 2");
@@ -296,17 +303,12 @@ TEST_F(GrpcSecurityTest, InternalTlsKeepsTheSessionPortOnLoopback) {
   ASSERT_EQ(ports.count("session-local"), 1u);
   ExpectLoopbackOnly("session-local", ports.at("session-local"));
 
-  const std::vector<std::string> ca = {"--grpc-tls-ca", Cert("ca.crt"), "--grpc-tls-server-name",
-                                       "localhost"};
-  auto ctl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), ca.begin(), ca.end());
-    return Ctl(std::move(args));
-  };
-  CliResult r = ctl({"PlannedReparentShard", "ks/0", "--new-primary", "zone1-101"});
+  const std::vector<std::string> ca = ClientTlsFlags();
+  CliResult r = TlsCtl({"PlannedReparentShard", "ks/0", "--new-primary", "zone1-101"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = ctl({"ExecuteFetchAsDba", "zone1-101", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"});
+  r = TlsCtl({"ExecuteFetchAsDba", "zone1-101", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = ctl({"RebuildKeyspaceGraph", "ks"});
+  r = TlsCtl({"RebuildKeyspaceGraph", "ks"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const int pg = StartGate(ca);
   EXPECT_EQ(Psql(pg, "INSERT INTO t VALUES (7, 'over grpc sessions')"), "");
