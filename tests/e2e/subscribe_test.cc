@@ -221,6 +221,11 @@ TEST_F(SubscribeTest, ExactlyTheCommittedChangesAcrossTwoMigrationsAndAFailover)
   EXPECT_TRUE(wrong.empty()) << "ids whose last value differs: " << absl::StrJoin(wrong, ",");
   EXPECT_EQ(seen.size(), table.size()) << "events for rows that are not in the table";
   EXPECT_EQ(sub.duplicates(), 0);
+  // Every committed change once: an insert per row, and v counts the
+  // committed updates of its row (an update that matched no row has none).
+  int64_t committed = 0;
+  for (const auto& [id, v] : table) committed += 1 + v;
+  EXPECT_EQ(sub.rows(), committed) << "row events received vs inserts + updates committed";
   EXPECT_FALSE(sub.End().has_value()) << sub.End()->error_message();
   std::cerr << "subscribe e2e: " << table.size() << " rows, " << sub.rows()
             << " row events, writer errors " << writer.errors() << "\n";
