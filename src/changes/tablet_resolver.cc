@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "tablet/client/tablet_client.h"
 
 namespace shale::changes {
 namespace {
@@ -24,14 +25,8 @@ absl::Status Missing(topo::Server& ts, absl::string_view keyspace, absl::string_
 }  // namespace
 
 absl::StatusOr<TabletTarget> ResolveTablet(topo::Server& ts, const topo::TabletAlias& alias) {
-  ASSIGN_OR_RETURN(topo::TabletInfo info, ts.GetTablet(alias));
-  auto it = info.record.port_map().find("grpc");
-  if (it == info.record.port_map().end() || it->second <= 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tablet ", alias.ToString(), " has no gRPC port in its record"));
-  }
-  const std::string host = info.record.hostname().empty() ? "localhost" : info.record.hostname();
-  return TabletTarget{alias, absl::StrCat(host, ":", it->second)};
+  ASSIGN_OR_RETURN(std::string address, tablet::TabletClient::GrpcAddress(ts, alias));
+  return TabletTarget{alias, std::move(address)};
 }
 
 absl::StatusOr<std::vector<TabletTarget>> ResolveShardTablets(topo::Server& ts,

@@ -257,14 +257,7 @@ TEST_F(ChangesTest, ReplicaServesAndWaitsForAPositionItHasNotApplied) {
 }
 
 TEST_F(ChangesTest, SemiSyncPrimarySendsOnlyAcknowledgedEntries) {
-  ASSERT_TRUE(topo_.ts
-                  .CreateKeyspace("app",
-                                  [] {
-                                    topodata::Keyspace k;
-                                    k.set_durability_policy(topodata::SEMI_SYNC);
-                                    return k;
-                                  }())
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(CreateSemiSyncKeyspace());
   auto p = StartTablet(1, topodata::PRIMARY);
   auto r = StartTablet(2, topodata::REPLICA);
   ASSERT_TRUE(p && r);
@@ -304,14 +297,7 @@ TEST_F(ChangesTest, SemiSyncPrimarySendsOnlyAcknowledgedEntries) {
 // written there.
 void ChangesTest::MigrateUnderWriter(bool semi_sync) {
   if (semi_sync) {
-    ASSERT_TRUE(topo_.ts
-                    .CreateKeyspace("app",
-                                    [] {
-                                      topodata::Keyspace k;
-                                      k.set_durability_policy(topodata::SEMI_SYNC);
-                                      return k;
-                                    }())
-                    .ok());
+    ASSERT_NO_FATAL_FAILURE(CreateSemiSyncKeyspace());
   }
   auto a = StartTablet(1, topodata::PRIMARY);
   auto b = StartTablet(2, topodata::REPLICA);

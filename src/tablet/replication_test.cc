@@ -163,14 +163,7 @@ TEST_F(ReplicationTest, PlannedMigrationUnderWritersLosesNothing) {
 }
 
 TEST_F(ReplicationTest, SemiSyncWaitsForAReplicaAndFailsSafelyWithoutOne) {
-  ASSERT_TRUE(topo_.ts
-                  .CreateKeyspace("app",
-                                  [] {
-                                    topodata::Keyspace k;
-                                    k.set_durability_policy(topodata::SEMI_SYNC);
-                                    return k;
-                                  }())
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(CreateSemiSyncKeyspace());
   auto p = StartTablet(1, topodata::PRIMARY);
   auto r = StartTablet(2, topodata::REPLICA);
   ASSERT_TRUE(p && r);

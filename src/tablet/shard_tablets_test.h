@@ -102,6 +102,13 @@ class ShardTabletsTest : public ::testing::Test {
            << "): " << replica.replication().Status().last_error();
   }
 
+  // Creates keyspace app with durability semi_sync (before its tablets start).
+  void CreateSemiSyncKeyspace() {
+    topodata::Keyspace k;
+    k.set_durability_policy(topodata::SEMI_SYNC);
+    ASSERT_TRUE(topo_.ts.CreateKeyspace("app", k).ok());
+  }
+
   TestTopo topo_;
   TestDir dir_;
 };

@@ -1,8 +1,8 @@
 #include "tablet/client/tablet_client.h"
 
 #include "absl/strings/str_cat.h"
-#include "base/status_macros.h"
 #include "base/grpc_tls/credentials.h"
+#include "base/status_macros.h"
 
 namespace shale::tablet {
 
@@ -21,8 +21,8 @@ std::unique_ptr<TabletClient> TabletClient::Connect(const std::string& address) 
   return std::unique_ptr<TabletClient>(new TabletClient(address));
 }
 
-absl::StatusOr<std::unique_ptr<TabletClient>> TabletClient::ForTablet(
-    topo::Server& ts, const topo::TabletAlias& alias) {
+absl::StatusOr<std::string> TabletClient::GrpcAddress(topo::Server& ts,
+                                                      const topo::TabletAlias& alias) {
   ASSIGN_OR_RETURN(topo::TabletInfo info, ts.GetTablet(alias));
   auto it = info.record.port_map().find("grpc");
   if (it == info.record.port_map().end() || it->second <= 0) {
@@ -30,7 +30,13 @@ absl::StatusOr<std::unique_ptr<TabletClient>> TabletClient::ForTablet(
         absl::StrCat("tablet ", alias.ToString(), " has no gRPC port in its record"));
   }
   const std::string host = info.record.hostname().empty() ? "localhost" : info.record.hostname();
-  return Connect(absl::StrCat(host, ":", it->second));
+  return absl::StrCat(host, ":", it->second);
+}
+
+absl::StatusOr<std::unique_ptr<TabletClient>> TabletClient::ForTablet(
+    topo::Server& ts, const topo::TabletAlias& alias) {
+  ASSIGN_OR_RETURN(std::string address, GrpcAddress(ts, alias));
+  return Connect(address);
 }
 
 }  // namespace shale::tablet

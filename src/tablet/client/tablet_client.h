@@ -26,6 +26,11 @@ class TabletClient {
   // address: "host:port". The channel connects lazily.
   static std::unique_ptr<TabletClient> Connect(const std::string& address);
 
+  // The tablet's gRPC address from its record: hostname:port_map["grpc"].
+  // NotFound for an unknown tablet; FailedPrecondition if the record has no
+  // gRPC port; Unavailable when the topology is down.
+  static absl::StatusOr<std::string> GrpcAddress(topo::Server& ts, const topo::TabletAlias& alias);
+
   // Reads the tablet's record and connects to hostname:port_map["grpc"].
   // NotFound for an unknown tablet; FailedPrecondition if the record has no
   // gRPC port; Unavailable when the topology is down.
