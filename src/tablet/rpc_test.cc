@@ -11,6 +11,7 @@
 #include "tablet/client/tablet_client.h"
 #include "tablet/engine/sqlite_errors.h"
 #include "tablet/tablet_server.h"
+#include "tablet/test_tablet_options.h"
 #include "tablet/test_topo.h"
 
 namespace shale::tablet {
@@ -33,16 +34,8 @@ class RpcTest : public ::testing::Test {
  protected:
   std::unique_ptr<TabletServer> StartTablet(uint32_t uid, topodata::TabletType type,
                                             int64_t max_in_flight = 256) {
-    TabletServerOptions o;
-    o.alias = {"zone1", uid};
-    o.keyspace = "app";
-    o.shard = "0";
-    o.init_type = type;
-    o.data_dir = dir_.path() + "/" + std::to_string(uid);
-    o.health_interval = absl::Milliseconds(200);
+    TabletServerOptions o = TestTabletOptions(uid, type, dir_.path());
     o.max_in_flight = max_in_flight;
-    o.publisher.initial_backoff = absl::Milliseconds(1);
-    o.publisher.max_backoff = absl::Milliseconds(20);
     auto s = TabletServer::Start(&topo_.ts, o);
     EXPECT_TRUE(s.ok()) << s.status();
     return s.ok() ? *std::move(s) : nullptr;
@@ -427,9 +420,12 @@ INSTANTIATE_TEST_SUITE_P(Transports, SessionTest,
                                            Transport::kLocalSocket),
                          [](const auto& info) {
                            switch (info.param) {
-                             case Transport::kTcp: return "SessionPort";
-                             case Transport::kLocalSocket: return "LocalSocket";
-                             case Transport::kGrpc: break;
+                             case Transport::kTcp:
+                               return "SessionPort";
+                             case Transport::kLocalSocket:
+                               return "LocalSocket";
+                             case Transport::kGrpc:
+                               break;
                            }
                            return "Grpc";
                          });
@@ -498,7 +494,8 @@ TEST_F(RpcTest, SessionPortIsPublishedAndTurnsAwayWhatIsNotASession) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     const std::string http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    ASSERT_EQ(::send(fd, http.data(), http.size(), MSG_NOSIGNAL), static_cast<ssize_t>(http.size()));
+    ASSERT_EQ(::send(fd, http.data(), http.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(http.size()));
     SessionSocket stray(fd);
     absl::Status s = stray.Read(&response);
     EXPECT_TRUE(absl::IsOutOfRange(s) || absl::IsUnavailable(s)) << s;

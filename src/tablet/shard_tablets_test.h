@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "tablet/client/tablet_client.h"
 #include "tablet/tablet_server.h"
+#include "tablet/test_tablet_options.h"
 #include "tablet/test_topo.h"
 
 namespace shale::tablet {
@@ -19,17 +20,9 @@ namespace shale::tablet {
 class ShardTabletsTest : public ::testing::Test {
  protected:
   std::unique_ptr<TabletServer> StartTablet(uint32_t uid, topodata::TabletType type) {
-    TabletServerOptions o;
-    o.alias = {"zone1", uid};
-    o.keyspace = "app";
-    o.shard = "0";
-    o.init_type = type;
-    o.data_dir = dir_.path() + "/" + std::to_string(uid);
-    o.health_interval = absl::Milliseconds(200);
+    TabletServerOptions o = TestTabletOptions(uid, type, dir_.path());
     o.heartbeat_interval = absl::Milliseconds(200);
     o.semi_sync_timeout = absl::Milliseconds(300);
-    o.publisher.initial_backoff = absl::Milliseconds(1);
-    o.publisher.max_backoff = absl::Milliseconds(20);
     auto s = TabletServer::Start(&topo_.ts, o);
     EXPECT_TRUE(s.ok()) << s.status();
     return s.ok() ? *std::move(s) : nullptr;
