@@ -10,11 +10,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
-#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
 #include "changes/subscription.h"
+#include "delay_stats.h"
 #include "spdlog/spdlog.h"
 #include "topo/open/open.h"
 
@@ -47,14 +47,13 @@ int main(int argc, char** argv) {
   }
   std::printf("start_position=%s\n", (*sub)->start_position().c_str());
   std::fflush(stdout);
-  std::vector<int64_t> delays;
-  int64_t rows = 0;
+  shale::bench::DelayStats delays;
   const absl::Time start = absl::Now();
-  absl::Time first = absl::InfiniteFuture(), last = start;
+  absl::Time last = start;
   const absl::Time deadline =
       events > 0 ? start + absl::Minutes(10) : start + absl::Seconds(seconds);
   std::string position = (*sub)->start_position();
-  while (absl::Now() < deadline && (events == 0 || rows < events)) {
+  while (absl::Now() < deadline && (events == 0 || delays.count() < events)) {
     auto got = (*sub)->Next(4096, absl::Milliseconds(100));
     if (!got.ok()) {
       std::fprintf(stderr, "%s\n", got.status().ToString().c_str());
@@ -64,25 +63,13 @@ int main(int argc, char** argv) {
     for (const auto& e : *got) {
       position = e.position;
       if (e.event.op() == shale::tablet::HEARTBEAT_EVENT) continue;
-      ++rows;
-      delays.push_back(now_us - e.event.commit_ts_us());
+      delays.Add(now_us - e.event.commit_ts_us());
     }
-    if (!got->empty()) {
-      first = std::min(first, absl::Now());
-      last = absl::Now();
-    }
+    if (!got->empty()) last = absl::Now();
   }
-  std::sort(delays.begin(), delays.end());
-  auto pct = [&](double p) -> double {
-    if (delays.empty()) return 0;
-    return delays[std::min(delays.size() - 1, static_cast<size_t>(p * delays.size()))] / 1000.0;
-  };
   const double span =
       events > 0 ? absl::ToDoubleSeconds(last - start) : absl::ToDoubleSeconds(absl::Now() - start);
-  std::printf(
-      "events=%lld seconds=%.2f events_per_s=%.0f delay_ms_p50=%.2f p90=%.2f p99=%.2f max=%.2f "
-      "connects=%lld end_position=%s\n",
-      static_cast<long long>(rows), span, span > 0 ? rows / span : 0.0, pct(0.5), pct(0.9),
-      pct(0.99), pct(1.0), static_cast<long long>((*sub)->connects()), position.c_str());
+  std::printf("%s connects=%lld end_position=%s\n", delays.Line(span).c_str(),
+              static_cast<long long>((*sub)->connects()), position.c_str());
   return 0;
 }
