@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -71,14 +72,21 @@ std::vector<std::string> Names(const ResultSet& rs) {
   return names;
 }
 
-TEST(EngineSchemaTest, StaleReadersAcceptStatementsForTheNewSchema) {
-  TempDir dir;
+// An engine with kReaders readers and table t(id, v) holding first_row.
+std::unique_ptr<Engine> OpenWithTable(TempDir& dir, const char* first_row) {
   EngineOptions options;
   options.reader_connections = kReaders;
   auto engine = OpenEngine(dir, options);
+  if (engine == nullptr) return nullptr;
+  EXPECT_OK(engine->Execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)").status());
+  EXPECT_OK(engine->Execute(absl::StrCat("INSERT INTO t VALUES ", first_row)).status());
+  return engine;
+}
+
+TEST(EngineSchemaTest, StaleReadersAcceptStatementsForTheNewSchema) {
+  TempDir dir;
+  auto engine = OpenWithTable(dir, "(1, 'one')");
   ASSERT_NE(engine, nullptr);
-  ASSERT_OK(engine->Execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)").status());
-  ASSERT_OK(engine->Execute("INSERT INTO t VALUES (1, 'one')").status());
 
   // Every reader loads the two-column schema and keeps SELECT * compiled.
   for (const StreamResult& r : OnEveryReader(*engine, "SELECT * FROM t")) {
@@ -122,12 +130,8 @@ TEST(EngineSchemaTest, StaleReadersAcceptStatementsForTheNewSchema) {
 
 TEST(EngineSchemaTest, ConcurrentInsertsAfterAlterTableSucceed) {
   TempDir dir;
-  EngineOptions options;
-  options.reader_connections = kReaders;
-  auto engine = OpenEngine(dir, options);
+  auto engine = OpenWithTable(dir, "(0, 'zero')");
   ASSERT_NE(engine, nullptr);
-  ASSERT_OK(engine->Execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)").status());
-  ASSERT_OK(engine->Execute("INSERT INTO t VALUES (0, 'zero')").status());
   for (const StreamResult& r : OnEveryReader(*engine, "SELECT * FROM t")) {
     ASSERT_TRUE(r.result.ok()) << r.result.status();
   }
