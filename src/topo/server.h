@@ -85,8 +85,9 @@ class Server {
 
   // ---- shard.cc: /global/keyspaces/<ks>/shards/<shard>/Shard
   // Creates the shard with its key range parsed from the name, serving every
-  // tablet type. NotFound for an unknown keyspace; InvalidArgument for a bad
-  // shard name; FailedPrecondition if its range overlaps an existing shard.
+  // tablet type; a shard whose range overlaps an existing shard's is a
+  // resharding target and serves none (SwitchTraffic changes that).
+  // NotFound for an unknown keyspace; InvalidArgument for a bad shard name.
   absl::Status CreateShard(absl::string_view keyspace, absl::string_view shard);
   absl::StatusOr<ShardInfo> GetShard(absl::string_view keyspace, absl::string_view shard);
   absl::StatusOr<topodata::Shard> UpdateShardFields(absl::string_view keyspace,

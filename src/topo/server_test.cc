@@ -72,14 +72,16 @@ TEST_F(ServerTest, KeyspaceLifecycle) {
   EXPECT_THAT(*ts_.ListKeyspaces(), ElementsAre("app"));
 }
 
-TEST_F(ServerTest, ShardsAreRangesWithoutOverlap) {
+TEST_F(ServerTest, ShardsAreCanonicalRangesAndAnOverlapServesNothing) {
   ASSERT_TRUE(ts_.CreateShard("app", "80-").ok());
   ASSERT_TRUE(ts_.CreateShard("app", "-40").ok());
   ASSERT_TRUE(ts_.CreateShard("app", "40-80").ok());
   EXPECT_THAT(*ts_.ListShards("app"), ElementsAre("-40", "40-80", "80-"));
   EXPECT_TRUE(absl::IsAlreadyExists(ts_.CreateShard("app", "80-")));
-  absl::Status overlap = ts_.CreateShard("app", "60-c0");
-  EXPECT_EQ(overlap.code(), absl::StatusCode::kFailedPrecondition);
+  // An overlapping shard is a resharding target: created, serving nothing.
+  ASSERT_TRUE(ts_.CreateShard("app", "60-c0").ok());
+  EXPECT_EQ(ts_.GetShard("app", "60-c0")->record.served_types_size(), 0);
+  ASSERT_TRUE(ts_.DeleteShard("app", "60-c0").ok());
   absl::Status noncanonical = ts_.CreateShard("app", "-4000");
   EXPECT_EQ(noncanonical.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(noncanonical.message(), HasSubstr("\"-40\""));

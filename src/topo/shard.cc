@@ -41,14 +41,16 @@ absl::Status Server::CreateShard(absl::string_view keyspace, absl::string_view s
     ASSIGN_OR_RETURN(key::KeyRange r, key::KeyRange::Parse(name));
     ranges.push_back(r);
   }
-  // Overlapping shards are how resharding starts; until that workflow exists,
-  // an overlap is an operator's mistake.
-  RETURN_IF_ERROR(key::CheckNoOverlap(range, ranges));
+  // A shard that overlaps existing ones is a resharding target: it serves
+  // nothing until SwitchTraffic moves tablet types onto it.
+  const bool overlaps = !key::CheckNoOverlap(range, ranges).ok();
 
   topodata::Shard record;
   *record.mutable_key_range() = range.ToProto();
-  for (auto type : {topodata::PRIMARY, topodata::REPLICA, topodata::RDONLY}) {
-    record.add_served_types()->set_tablet_type(type);
+  if (!overlaps) {
+    for (auto type : {topodata::PRIMARY, topodata::REPLICA, topodata::RDONLY}) {
+      record.add_served_types()->set_tablet_type(type);
+    }
   }
   absl::Status s = CreateRecord(*global_, paths::Shard(keyspace, shard), record);
   if (absl::IsAlreadyExists(s)) {
