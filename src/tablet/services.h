@@ -161,6 +161,34 @@ class ChangesService final : public Changes::Service {
   TabletContext* const ctx_;
 };
 
+// Resharding (issue 10, proto/reshard_data.proto). Handlers by topic:
+// rpc_reshard_streams.cc (CopyRows, StreamStatus, WaitForStream,
+// SyncStreams: filtered replication), rpc_reshard_switch.cc (FreezeWrites,
+// ThawWrites: the primary switch), rpc_vdiff.cc (RowHashes, VDiff).
+class ReshardService final : public Reshard::Service {
+ public:
+  explicit ReshardService(TabletContext* ctx) : ctx_(ctx) {}
+  grpc::Status CopyRows(grpc::ServerContext* context, const CopyRowsRequest* request,
+                        grpc::ServerWriter<CopyRowsResponse>* writer) override;
+  grpc::Status StreamStatus(grpc::ServerContext* context, const StreamStatusRequest* request,
+                            StreamStatusResponse* response) override;
+  grpc::Status WaitForStream(grpc::ServerContext* context, const WaitForStreamRequest* request,
+                             WaitForStreamResponse* response) override;
+  grpc::Status SyncStreams(grpc::ServerContext* context, const SyncStreamsRequest* request,
+                           SyncStreamsResponse* response) override;
+  grpc::Status FreezeWrites(grpc::ServerContext* context, const FreezeWritesRequest* request,
+                            FreezeWritesResponse* response) override;
+  grpc::Status ThawWrites(grpc::ServerContext* context, const ThawWritesRequest* request,
+                          ThawWritesResponse* response) override;
+  grpc::Status RowHashes(grpc::ServerContext* context, const RowHashesRequest* request,
+                         grpc::ServerWriter<RowHashesResponse>* writer) override;
+  grpc::Status VDiff(grpc::ServerContext* context, const VDiffRequest* request,
+                     VDiffResponse* response) override;
+
+ private:
+  TabletContext* const ctx_;
+};
+
 class HealthService final : public Health::Service {
  public:
   explicit HealthService(TabletContext* ctx) : ctx_(ctx) {}

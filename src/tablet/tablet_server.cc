@@ -56,6 +56,7 @@ absl::Status TabletServer::Init() {
   builder.RegisterService(&health_service_);
   builder.RegisterService(&replication_service_);
   builder.RegisterService(&changes_service_);
+  builder.RegisterService(&reshard_service_);
   builder.SetMaxReceiveMessageSize(64 << 20);
   grpc_ = builder.BuildAndStart();
   if (grpc_ == nullptr || grpc_port_ == 0) {

@@ -126,6 +126,7 @@ class TabletServer {
   HealthService health_service_{&ctx_};
   ReplicationService replication_service_{&ctx_};
   ChangesService changes_service_{&ctx_};
+  ReshardService reshard_service_{&ctx_};
   engine::WriteGate gate_;
   std::unique_ptr<replication::ReplicationManager> replication_;
   std::unique_ptr<Leadership> leadership_;
