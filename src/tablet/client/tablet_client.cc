@@ -15,6 +15,7 @@ TabletClient::TabletClient(std::string address) : address_(std::move(address)) {
   health_ = Health::NewStub(channel_);
   replication_ = Replication::NewStub(channel_);
   changes_ = Changes::NewStub(channel_);
+  reshard_ = Reshard::NewStub(channel_);
 }
 
 std::unique_ptr<TabletClient> TabletClient::Connect(const std::string& address) {

@@ -56,6 +56,7 @@ class TabletClient {
   Health::Stub& health() { return *health_; }
   Replication::Stub& replication() { return *replication_; }
   Changes::Stub& changes() { return *changes_; }
+  Reshard::Stub& reshard() { return *reshard_; }
   const std::string& address() const { return address_; }
 
  private:
@@ -68,6 +69,7 @@ class TabletClient {
   std::unique_ptr<Health::Stub> health_;
   std::unique_ptr<Replication::Stub> replication_;
   std::unique_ptr<Changes::Stub> changes_;
+  std::unique_ptr<Reshard::Stub> reshard_;
 };
 
 }  // namespace shale::tablet
