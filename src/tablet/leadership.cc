@@ -191,6 +191,41 @@ void Leadership::OnShardRecord(const topodata::Shard& shard) {
   if (state_->ApplyShardRecord(shard)) AfterStateChange();
 }
 
+absl::StatusOr<int> Leadership::FreezeAndFlushLocked(absl::Duration grace, absl::Duration timeout,
+                                                      absl::string_view why) {
+  int rolled_back = 0;
+  gate_->Freeze();
+  if (!gate_->WaitDrained(absl::Now() + grace)) {
+    rolled_back = engine_->AbortWriteTxns(engine::SqlError(
+        absl::StatusCode::kAborted, engine::sqlstate::kSerializationFailure,
+        absl::StrCat("the transaction was rolled back because ", why, " (open longer than the ",
+                     absl::FormatDuration(grace), " grace period); retry it")));
+    spdlog::info("{}: rolled back {} open transactions after the grace period",
+                 std::string(why), rolled_back);
+  }
+  // Flush the commit queue: admitted writes finish, with their acknowledgements.
+  if (!gate_->WaitDrained(absl::Now() + timeout)) {
+    gate_->Thaw();
+    return absl::DeadlineExceededError(
+        absl::StrCat("writes in flight did not finish within ", absl::FormatDuration(timeout),
+                     "; the freeze is abandoned"));
+  }
+  return rolled_back;
+}
+
+absl::StatusOr<LogPosition> Leadership::FreezeWrites(absl::Duration grace, absl::Duration timeout,
+                                                     absl::string_view why) {
+  absl::MutexLock lock(&mu_);
+  const topodata::Tablet r = state_->Snapshot().record;
+  if (r.type() != topodata::PRIMARY) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tablet ", Name(r.alias()), " is ", topodata::TabletType_Name(r.type()),
+        ", not the primary: only a primary freezes its writes"));
+  }
+  RETURN_IF_ERROR(FreezeAndFlushLocked(grace, timeout, why).status());
+  return replication_->position().Get();
+}
+
 absl::StatusOr<MigratePrimaryResponse> Leadership::MigrateLocked(
     const MigratePrimaryRequest& request) {
   const topodata::Tablet r = state_->Snapshot().record;
@@ -229,25 +264,17 @@ absl::StatusOr<MigratePrimaryResponse> Leadership::MigrateLocked(
     }
   }
 
+  if (gate_->frozen()) {
+    return absl::FailedPreconditionError(
+        "writes are frozen for a resharding switch (FreezeWrites); thaw them first");
+  }
   MigratePrimaryResponse response;
   const absl::Time frozen_at = absl::Now();
   spdlog::info("migration to {}: freezing the write queue", candidate);
-  gate_->Freeze();
-  if (!gate_->WaitDrained(absl::Now() + grace)) {
-    const int n = engine_->AbortWriteTxns(engine::SqlError(
-        absl::StatusCode::kAborted, engine::sqlstate::kSerializationFailure,
-        absl::StrCat("the transaction was rolled back because the primary moved to ", candidate,
-                     " (open longer than the ", absl::FormatDuration(grace),
-                     " grace period); retry it")));
-    response.set_rolled_back(n);
-    spdlog::info("migration to {}: rolled back {} open transactions after the grace period",
-                 candidate, n);
-  }
-  // Flush the commit queue: admitted writes finish, with their acknowledgements.
-  if (!gate_->WaitDrained(absl::Now() + timeout)) {
-    gate_->Thaw();
-    return absl::DeadlineExceededError("writes in flight did not finish; migration abandoned");
-  }
+  ASSIGN_OR_RETURN(const int rolled_back,
+                   FreezeAndFlushLocked(grace, timeout,
+                                        absl::StrCat("the primary moved to ", candidate)));
+  response.set_rolled_back(rolled_back);
   state_->SetReadOnly().IgnoreError();
   ChangeConfig cc;
   cc.set_term(request.new_term());

@@ -61,6 +61,14 @@ class Leadership {
   // term, or term is not newer than every term it knows.
   absl::StatusOr<LogPosition> Promote(int64_t term);
   absl::StatusOr<MigratePrimaryResponse> Migrate(const MigratePrimaryRequest& request);
+  // The freeze that begins a migration, for the resharding switch
+  // (FreezeWrites, serving_primary.h): on the primary only, freezes the write
+  // queue, rolls back what is still open after grace (40001, naming why) and
+  // flushes the admitted writes (up to timeout; else the gate thaws and
+  // DeadlineExceeded). Answers the log position after the last of them. The
+  // gate stays frozen: the caller thaws it; a migration is refused meanwhile.
+  absl::StatusOr<LogPosition> FreezeWrites(absl::Duration grace, absl::Duration timeout,
+                                           absl::string_view why);
   absl::StatusOr<LogPosition> Demote();
   // RefreshState and the Shard record: demoted by a newer primary → follow it.
   void AfterStateChange();
@@ -81,6 +89,12 @@ class Leadership {
   absl::Status WriteShardRecord(int64_t term, absl::Time start);
   void OpenTunnel(const topodata::TabletAlias& to);
   absl::StatusOr<MigratePrimaryResponse> MigrateLocked(const MigratePrimaryRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Freeze, grace period, rollback with 40001 ("... because <why> ..."),
+  // flush; shared by Migrate and FreezeWrites. Returns how many transactions
+  // were rolled back; on a flush timeout thaws and returns DeadlineExceeded.
+  absl::StatusOr<int> FreezeAndFlushLocked(absl::Duration grace, absl::Duration timeout,
+                                           absl::string_view why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   topo::Server* const ts_;

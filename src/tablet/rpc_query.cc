@@ -61,6 +61,13 @@ absl::Status Forward(TabletClient& tunnel,
   return absl::OkStatus();
 }
 
+// A statement outside a transaction (or a Begin) aimed at PRIMARY passes the
+// resharding check (serving_primary.h) and holds its ticket while it runs.
+absl::StatusOr<ServingPrimary::Ticket> AdmitPrimary(TabletContext* ctx, const Target& target) {
+  if (ctx->serving_primary == nullptr) return ServingPrimary::Ticket();
+  return ctx->serving_primary->Admit(target);
+}
+
 // Commit and Rollback end a transaction this tablet began: a change of type
 // since (a migration rolled it back with 40001) must not hide the reason, so
 // only keyspace and shard are checked.
@@ -145,6 +152,10 @@ absl::Status ExecuteCall(TabletContext* ctx, const ExecuteRequest& request,
   }
   absl::Status local = [&]() -> absl::Status {
     RETURN_IF_ERROR(CheckTarget(*ctx->state, request.target()));
+    ServingPrimary::Ticket primary;
+    if (request.transaction_id() == 0) {
+      ASSIGN_OR_RETURN(primary, AdmitPrimary(ctx, request.target()));
+    }
     ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request.binds()));
     absl::StatusOr<engine::ResultSet> rs =
         request.transaction_id() != 0
@@ -181,6 +192,10 @@ grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
           request->transaction_id() == 0 ? TunnelFor(ctx_, request->target(), target) : nullptr;
       if (tunnel != nullptr) return ForwardStream(*tunnel, *request, writer);
       return target;
+    }
+    ServingPrimary::Ticket primary;
+    if (request->transaction_id() == 0) {
+      ASSIGN_OR_RETURN(primary, AdmitPrimary(ctx_, request->target()));
     }
     ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request->binds()));
     StreamExecuteResponse batch;
@@ -231,6 +246,7 @@ grpc::Status QueryService::StreamExecute(grpc::ServerContext* context,
 absl::Status BeginCall(TabletContext* ctx, const BeginRequest& request, BeginResponse* response) {
   absl::Status local = [&]() -> absl::Status {
     RETURN_IF_ERROR(CheckTarget(*ctx->state, request.target()));
+    ASSIGN_OR_RETURN(ServingPrimary::Ticket primary, AdmitPrimary(ctx, request.target()));
     ASSIGN_OR_RETURN(engine::TxnId id,
                      ctx->engine->Begin(request.read_only() ? engine::TxnMode::kReadOnly
                                                             : engine::TxnMode::kReadWrite));

@@ -136,12 +136,17 @@ absl::Status TabletServer::Init() {
   state_->Start();
   leadership_ =
       std::make_unique<Leadership>(ts_, state_.get(), engine_.get(), replication_.get(), &gate_);
+  serving_primary_ = std::make_unique<ServingPrimary>(ts_, rec.keyspace(), rec.shard(),
+                                                      leadership_.get(), &gate_);
   RETURN_IF_ERROR(replication_->Start(
       engine_.get(),
       [this](const ChangeConfig& cc, const LogPosition& pos) {
         return leadership_->OnChangeConfig(cc, pos);
       },
-      [this](const topodata::Shard& shard) { leadership_->OnShardRecord(shard); }));
+      [this](const topodata::Shard& shard) {
+        serving_primary_->OnShardRecord(shard);
+        leadership_->OnShardRecord(shard);
+      }));
   {
     absl::StatusOr<topo::KeyspaceInfo> ks = ts_->GetKeyspace(rec.keyspace());
     const bool semi_sync = ks.ok() && ks->record.durability_policy() == topodata::SEMI_SYNC;
@@ -155,6 +160,7 @@ absl::Status TabletServer::Init() {
   ctx_.publisher = publisher_.get();
   ctx_.replication = replication_.get();
   ctx_.leadership = leadership_.get();
+  ctx_.serving_primary = serving_primary_.get();
   ctx_.scratch_dir = options_.data_dir;
   ctx_.ready.store(true, std::memory_order_release);
   ExportStatus();
@@ -179,7 +185,9 @@ void TabletServer::Stop() {
   if (publisher_ != nullptr) publisher_->Stop(options_.shutdown_grace);
   ctx_.ready.store(false, std::memory_order_release);
   if (replication_ != nullptr) replication_->Stop();
+  if (serving_primary_ != nullptr) serving_primary_->Stop();
   gate_.Thaw(absl::UnavailableError("tablet is shutting down"));
+  serving_primary_.reset();
   leadership_.reset();
   state_.reset();
   engine_.reset();

@@ -55,6 +55,13 @@ void WriteGate::Thaw(absl::Status outcome) {
   frozen_ = false;
 }
 
+void WriteGate::Release(absl::Status outcome) {
+  absl::MutexLock lock(&mu_);
+  if (!frozen_) return;
+  *outcome_ = std::move(outcome);
+  outcome_ = std::make_shared<absl::Status>();
+}
+
 bool WriteGate::frozen() const {
   absl::MutexLock lock(&mu_);
   return frozen_;

@@ -66,6 +66,9 @@ class WriteGate {
   bool WaitDrained(absl::Time deadline);
   // Opens the gate; the writes that waited get `outcome` (OK: they proceed).
   void Thaw(absl::Status outcome = absl::OkStatus());
+  // Hands `outcome` to the writes waiting now and stays frozen for later ones
+  // (a resharding thaw: ServingPrimary). No-op when not frozen.
+  void Release(absl::Status outcome);
 
   bool frozen() const;
   int64_t active() const;

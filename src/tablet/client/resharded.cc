@@ -1,0 +1,25 @@
+#include "tablet/client/resharded.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/sqlstate.h"
+
+namespace shale::tablet {
+namespace {
+
+constexpr absl::string_view kPrefix = "resharded:";
+
+}  // namespace
+
+absl::Status ReshardedError(absl::string_view keyspace, absl::string_view shard) {
+  return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kSerializationFailure,
+                  absl::StrCat(kPrefix, " ", keyspace, "/", shard,
+                               " no longer serves primary traffic; re-plan with the new "
+                               "serving graph"));
+}
+
+bool IsResharded(const absl::Status& status) {
+  return absl::IsFailedPrecondition(status) && absl::StartsWith(status.message(), kPrefix);
+}
+
+}  // namespace shale::tablet
