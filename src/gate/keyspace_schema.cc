@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/sqlstate.h"
 #include "key/vindex.h"
@@ -64,39 +63,11 @@ absl::StatusOr<std::vector<ShardRef>> KeyspaceSchema::Shards(topodata::TabletTyp
 }
 
 absl::StatusOr<key::KeyspaceId> KeyspaceSchema::KeyspaceIdOf(const tablet::Value& value) const {
-  const topodata::KeyspaceIdType type = srv_->sharding_column_type();
-  auto bad = [&](absl::string_view what) {
-    return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kInvalidParameterValue,
-                    absl::StrCat("sharding value of keyspace ", keyspace_, ": ", what));
-  };
-  switch (value.kind_case()) {
-    case tablet::Value::kInt64:
-      if (type == topodata::BYTES) return key::HashBytes(absl::StrCat(value.int64()));
-      return key::HashInt64(value.int64());
-    case tablet::Value::kText: {
-      if (type == topodata::BYTES) return key::HashBytes(value.text());
-      int64_t v;
-      if (absl::SimpleAtoi(value.text(), &v)) return key::HashInt64(v);
-      if (type == topodata::UINT64) {
-        return bad(absl::StrCat("\"", value.text(), "\" is not an integer"));
-      }
-      return key::HashBytes(value.text());
-    }
-    case tablet::Value::kBlob:
-      if (type == topodata::UINT64) return bad("a blob is not an integer");
-      return key::HashBytes(value.blob());
-    case tablet::Value::kFloat64: {
-      double d = value.float64();
-      if (d == static_cast<double>(static_cast<int64_t>(d)) && type != topodata::BYTES) {
-        return key::HashInt64(static_cast<int64_t>(d));
-      }
-      return bad(absl::StrCat(d, " is not an integer"));
-    }
-    case tablet::Value::kNull:
-    case tablet::Value::KIND_NOT_SET:
-      break;
-  }
-  return bad("NULL has no shard");
+  absl::StatusOr<key::KeyspaceId> id = key::KeyspaceIdOfValue(value, srv_->sharding_column_type());
+  if (id.ok()) return id;
+  return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kInvalidParameterValue,
+                  absl::StrCat("sharding value of keyspace ", keyspace_, ": ",
+                               id.status().message()));
 }
 
 absl::StatusOr<std::string> KeyspaceSchema::ShardFor(key::KeyspaceId id,

@@ -8,9 +8,12 @@
 // never change them.
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "key/key_range.h"
+#include "tablet_data.pb.h"
+#include "topodata.pb.h"
 
 namespace shale::key {
 
@@ -18,5 +21,16 @@ namespace shale::key {
 KeyspaceId HashInt64(int64_t value);
 // hash of a text or bytes sharding value.
 KeyspaceId HashBytes(absl::string_view value);
+
+// The keyspace id of a row's sharding value, by the keyspace's sharding
+// column type: UINT64 wants an integer (an integer-looking text, as
+// PostgreSQL clients send parameters, counts; so does an integral float);
+// BYTES hashes text or blob bytes (an integer as its decimal text); UNSET
+// takes integers (and integer-looking text) as integers, other values as
+// bytes. InvalidArgument saying what is wrong for NULL or a value of the
+// wrong kind. The one copy of this rule: the gateway routes with it and
+// resharding's filters (tablet/reshard) keep rows with it.
+absl::StatusOr<KeyspaceId> KeyspaceIdOfValue(const tablet::Value& value,
+                                             topodata::KeyspaceIdType type);
 
 }  // namespace shale::key

@@ -78,5 +78,41 @@ TEST(VindexTest, HashBytesSpreadsEvenly) {
   }
 }
 
+tablet::Value IntValue(int64_t v) {
+  tablet::Value out;
+  out.set_int64(v);
+  return out;
+}
+tablet::Value TextValue(const std::string& v) {
+  tablet::Value out;
+  out.set_text(v);
+  return out;
+}
+
+TEST(KeyspaceIdOfValue, ByColumnType) {
+  EXPECT_EQ(KeyspaceIdOfValue(IntValue(7), topodata::UINT64)->value, HashInt64(7).value);
+  EXPECT_EQ(KeyspaceIdOfValue(IntValue(7), topodata::UNSET)->value, HashInt64(7).value);
+  EXPECT_EQ(KeyspaceIdOfValue(IntValue(7), topodata::BYTES)->value, HashBytes("7").value);
+  // Integer-looking text is an integer unless the column holds bytes.
+  EXPECT_EQ(KeyspaceIdOfValue(TextValue("42"), topodata::UINT64)->value, HashInt64(42).value);
+  EXPECT_EQ(KeyspaceIdOfValue(TextValue("42"), topodata::BYTES)->value, HashBytes("42").value);
+  EXPECT_EQ(KeyspaceIdOfValue(TextValue("ab"), topodata::UNSET)->value, HashBytes("ab").value);
+  tablet::Value f;
+  f.set_float64(3.0);
+  EXPECT_EQ(KeyspaceIdOfValue(f, topodata::UINT64)->value, HashInt64(3).value);
+}
+
+TEST(KeyspaceIdOfValue, WrongKindsSayWhy) {
+  auto text = KeyspaceIdOfValue(TextValue("ab"), topodata::UINT64);
+  EXPECT_TRUE(absl::IsInvalidArgument(text.status()));
+  EXPECT_EQ(text.status().message(), "\"ab\" is not an integer");
+  tablet::Value null;
+  null.set_null(true);
+  EXPECT_EQ(KeyspaceIdOfValue(null, topodata::UNSET).status().message(), "NULL has no shard");
+  tablet::Value blob;
+  blob.set_blob("x");
+  EXPECT_TRUE(absl::IsInvalidArgument(KeyspaceIdOfValue(blob, topodata::UINT64).status()));
+}
+
 }  // namespace
 }  // namespace shale::key

@@ -22,6 +22,7 @@
 #include "tablet/leadership.h"
 #include "tablet/query_stats.h"
 #include "tablet/replication/replication_manager.h"
+#include "tablet/reshard/stream_manager.h"
 #include "tablet/serving_primary.h"
 #include "tablet/state_manager.h"
 #include "tablet_service.grpc.pb.h"
@@ -43,6 +44,7 @@ struct TabletContext {
   RecordPublisher* publisher = nullptr;
   replication::ReplicationManager* replication = nullptr;
   Leadership* leadership = nullptr;
+  reshard::StreamManager* streams = nullptr;  // resharding: filtered replication
   ServingPrimary* serving_primary = nullptr;  // resharding: primary traffic, the write freeze
   std::string scratch_dir;  // clone files
   absl::Duration health_interval = absl::Seconds(5);

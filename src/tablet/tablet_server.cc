@@ -10,6 +10,7 @@
 #include "grpcpp/server_builder.h"
 #include "spdlog/spdlog.h"
 #include "tablet/client/session_socket.h"
+#include "tablet/reshard/state_store.h"
 #include "tablet/startup.h"
 
 namespace shale::tablet {
@@ -138,6 +139,26 @@ absl::Status TabletServer::Init() {
       std::make_unique<Leadership>(ts_, state_.get(), engine_.get(), replication_.get(), &gate_);
   serving_primary_ = std::make_unique<ServingPrimary>(ts_, rec.keyspace(), rec.shard(),
                                                       leadership_.get(), &gate_);
+  {
+    reshard::StreamManagerOptions so;
+    so.keyspace = rec.keyspace();
+    so.shard = rec.shard();
+    so.key_range = rec.key_range();
+    so.metrics = &metrics_;
+    reshard::TabletHooks hooks;
+    hooks.is_primary = [this] {
+      const StateSnapshot snap = state_->Snapshot();
+      return snap.record.type() == topodata::PRIMARY && !snap.read_only &&
+             replication_->is_primary();
+    };
+    hooks.wait_for_change = [this](int64_t seen, absl::Duration timeout) {
+      return state_->WaitForChange(seen, timeout);
+    };
+    streams_ = std::make_unique<reshard::StreamManager>(ts_, engine_.get(), std::move(so),
+                                                        std::move(hooks));
+    // Before replication starts: replicated changesets carry its rows.
+    RETURN_IF_ERROR(reshard::CreateStateTable(*engine_));
+  }
   RETURN_IF_ERROR(replication_->Start(
       engine_.get(),
       [this](const ChangeConfig& cc, const LogPosition& pos) {
@@ -146,6 +167,7 @@ absl::Status TabletServer::Init() {
       [this](const topodata::Shard& shard) {
         serving_primary_->OnShardRecord(shard);
         leadership_->OnShardRecord(shard);
+        streams_->OnShardRecord(shard);
       }));
   {
     absl::StatusOr<topo::KeyspaceInfo> ks = ts_->GetKeyspace(rec.keyspace());
@@ -154,12 +176,14 @@ absl::Status TabletServer::Init() {
     if (semi_sync) spdlog::info("durability policy semi_sync: commits wait for a replica");
   }
   RETURN_IF_ERROR(leadership_->StartRole());
+  RETURN_IF_ERROR(streams_->Start());
 
   ctx_.engine = engine_.get();
   ctx_.state = state_.get();
   ctx_.publisher = publisher_.get();
   ctx_.replication = replication_.get();
   ctx_.leadership = leadership_.get();
+  ctx_.streams = streams_.get();
   ctx_.serving_primary = serving_primary_.get();
   ctx_.scratch_dir = options_.data_dir;
   ctx_.ready.store(true, std::memory_order_release);
@@ -175,6 +199,8 @@ void TabletServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
   ctx_.stopping.store(true, std::memory_order_release);
+  // First: nothing is applied after this, and stream waiters return.
+  if (streams_ != nullptr) streams_->Stop();
   if (http_ != nullptr) http_->Stop();
   sessions_.Stop();
   if (grpc_ != nullptr) {
@@ -188,6 +214,7 @@ void TabletServer::Stop() {
   if (serving_primary_ != nullptr) serving_primary_->Stop();
   gate_.Thaw(absl::UnavailableError("tablet is shutting down"));
   serving_primary_.reset();
+  streams_.reset();
   leadership_.reset();
   state_.reset();
   engine_.reset();

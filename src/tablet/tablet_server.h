@@ -36,6 +36,7 @@
 #include "tablet/replication/replication_manager.h"
 #include "tablet/query_stats.h"
 #include "tablet/record_publisher.h"
+#include "tablet/reshard/stream_manager.h"
 #include "tablet/serving_primary.h"
 #include "tablet/services.h"
 #include "tablet/session_server.h"
@@ -104,6 +105,7 @@ class TabletServer {
   Admission& admission() { return *admission_; }
   replication::ReplicationManager& replication() { return *replication_; }
   Leadership& leadership() { return *leadership_; }
+  reshard::StreamManager& streams() { return *streams_; }
   ServingPrimary& serving_primary() { return *serving_primary_; }
   engine::WriteGate& write_gate() { return gate_; }
   TabletState State() const { return MakeTabletState(ctx_); }
@@ -132,6 +134,7 @@ class TabletServer {
   engine::WriteGate gate_;
   std::unique_ptr<replication::ReplicationManager> replication_;
   std::unique_ptr<Leadership> leadership_;
+  std::unique_ptr<reshard::StreamManager> streams_;
   std::unique_ptr<ServingPrimary> serving_primary_;
   std::unique_ptr<grpc::Server> grpc_;
   SessionServer sessions_{&ctx_};

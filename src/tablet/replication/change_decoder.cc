@@ -93,6 +93,8 @@ ChangeDecoder::ChangeDecoder(ColumnLookup columns, const std::vector<std::string
 }
 
 bool ChangeDecoder::Passes(const std::string& table) const {
+  // Shale's own rows in a changeset (`_shale_reshard`) are no user's change.
+  if (engine::IsReservedName(table)) return false;
   return tables_.empty() || tables_.contains(absl::AsciiStrToLower(table));
 }
 

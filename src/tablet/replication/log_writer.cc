@@ -9,8 +9,12 @@
 namespace shale::tablet::replication {
 namespace {
 
-// Tables the session records: everything but Shale's own and SQLite's.
+// Tables the session records: everything but Shale's own and SQLite's,
+// except the resharding streams' state (`_shale_reshard`, tablet/reshard):
+// it replicates with the rows it describes, so a new primary resumes the
+// streams. Change subscriptions never show Shale's tables (change_decoder).
 int TableFilter(void*, const char* table) {
+  if (absl::EqualsIgnoreCase(table, "_shale_reshard")) return 1;
   return !(absl::StartsWithIgnoreCase(table, "_shale_") ||
            absl::StartsWithIgnoreCase(table, "sqlite_"));
 }

@@ -17,8 +17,7 @@
 // VDiff (rpc_vdiff.cc) holds a stream still at one source position with
 // Pause / ResumeUntil and lets it go with Resume.
 //
-// Lifecycle: construct, Start() (creates `_shale_reshard` on every tablet,
-// starts the control thread), Stop() (ends every stream; the destructor calls
+// Lifecycle: construct, Start() (starts the control thread), Stop() (ends every stream; the destructor calls
 // it). Owned by the TabletServer; ts and engine are borrowed and outlive it.
 // Thread-safe: every public method may be called from any thread.
 
@@ -74,8 +73,9 @@ class StreamManager {
   StreamManager(const StreamManager&) = delete;
   StreamManager& operator=(const StreamManager&) = delete;
 
-  // Creates `_shale_reshard` if missing (on every tablet, without a log
-  // entry, like `_shale_log`), then starts the control thread.
+  // Starts the control thread. The tablet creates `_shale_reshard`
+  // (state_store.h CreateStateTable) before replication starts, since
+  // replicated changesets carry its rows.
   absl::Status Start();
   void Stop();
 

@@ -1,0 +1,486 @@
+// Filtered replication for resharding (issue 10) between in-process tablets
+// over loopback gRPC: a source shard -80 with rows and a target shard -40
+// whose Shard record lists it as a SourceShard. The target's primary copies
+// the rows in its range and then follows the source's changes; the tests
+// compare the target with the source's rows in -40.
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/wait_for.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "key/key_range.h"
+#include "key/vindex.h"
+#include "tablet/shard_tablets_test.h"
+
+namespace shale::tablet {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+class ReshardTest : public ShardTabletsTest {
+ protected:
+  void SetUp() override {
+    // Keyspace app: items by id (the keyspace's column), orders by
+    // customer_id (not their primary key), countries a reference table.
+    topodata::Keyspace k;
+    k.set_sharding_column_name("id");
+    k.set_sharding_column_type(topodata::UINT64);
+    ASSERT_TRUE(topo_.ts.CreateKeyspace("app", k).ok());
+    topodata::VSchema v;
+    v.set_sharded(true);
+    (*v.mutable_tables())["orders"].add_column_vindexes()->set_column("customer_id");
+    (*v.mutable_tables())["countries"].set_type(topodata::VSchema::REFERENCE);
+    ASSERT_TRUE(topo_.ts.SaveVSchema("app", v).ok());
+    ASSERT_TRUE(topo_.ts.CreateShard("app", "-80").ok());
+    ASSERT_TRUE(topo_.ts.CreateShard("app", "-40").ok());
+  }
+
+  std::unique_ptr<TabletServer> Start(uint32_t uid, const std::string& shard,
+                                      topodata::TabletType type) {
+    TabletServerOptions o = TestTabletOptions(uid, type, dir_.path());
+    o.shard = shard;
+    o.heartbeat_interval = absl::Milliseconds(200);
+    auto s = TabletServer::Start(&topo_.ts, o);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+
+  static absl::StatusOr<QueryResult> Dba(TabletServer& t, const std::string& sql) {
+    auto c = Client(t);
+    ExecuteFetchAsDbaRequest req;
+    req.set_sql(sql);
+    auto r = c->Call(c->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req, absl::Seconds(30));
+    if (!r.ok()) return r.status();
+    return r->result();
+  }
+
+  void Must(TabletServer& t, const std::string& sql) {
+    auto r = Dba(t, sql);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status();
+  }
+
+  void CreateSourceTables(TabletServer& source) {
+    Must(source, "CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER, name TEXT)");
+    Must(source, "CREATE INDEX items_v ON items (v)");
+    Must(source,
+         "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, note TEXT)");
+    Must(source, "CREATE TABLE countries (code TEXT PRIMARY KEY, name TEXT)");
+    Must(source, "INSERT INTO countries VALUES ('fr', 'France'), ('de', 'Germany')");
+    for (int i = 1; i <= 300; i += 50) {
+      std::string items = "INSERT INTO items VALUES ";
+      std::string orders = "INSERT INTO orders VALUES ";
+      for (int j = i; j < i + 50; ++j) {
+        absl::StrAppend(&items, j > i ? "," : "", "(", j, ",", j * 10, ",'item", j, "')");
+        absl::StrAppend(&orders, j > i ? "," : "", "(", j, ",", j % 37, ",'n", j, "')");
+      }
+      Must(source, items);
+      Must(source, orders);
+    }
+  }
+
+  // The rows of table whose sharding column (index col, -1: every row) maps
+  // into range, as one string.
+  static std::string Rows(TabletServer& t, const std::string& table, int col,
+                          const std::string& range) {
+    auto rs = t.engine().ExecuteInternal("SELECT * FROM " + table + " ORDER BY 1");
+    EXPECT_TRUE(rs.ok()) << rs.status();
+    if (!rs.ok()) return "";
+    const key::KeyRange r = *key::KeyRange::Parse(range);
+    std::string out;
+    for (const auto& row : rs->rows) {
+      if (col >= 0 && !r.Contains(key::HashInt64(row[col].int64()))) continue;
+      for (const auto& v : row) out += v.DebugString() + ",";
+      out += ";";
+    }
+    return out;
+  }
+
+  // What the target should hold: the source's rows in -40.
+  static std::string Expected(TabletServer& source) {
+    return Rows(source, "items", 0, "-40") + "|" + Rows(source, "orders", 1, "-40") + "|" +
+           Rows(source, "countries", -1, "-");
+  }
+  static std::string Actual(TabletServer& target) {
+    return Rows(target, "items", -1, "-") + "|" + Rows(target, "orders", -1, "-") + "|" +
+           Rows(target, "countries", -1, "-");
+  }
+
+  void SetSources(bool on) {
+    auto r = topo_.ts.UpdateShardFields("app", "-40", [&](topodata::Shard& s) {
+      s.clear_source_shards();
+      if (on) {
+        auto* src = s.add_source_shards();
+        src->set_uid(1);
+        src->set_keyspace("app");
+        src->set_shard("-80");
+        *src->mutable_key_range() = key::KeyRange::Parse("-80")->ToProto();
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+
+  static std::optional<StreamState> Stream(TabletServer& t, uint32_t uid) {
+    for (const StreamState& s : t.streams().States()) {
+      if (s.uid() == uid) return s;
+    }
+    return std::nullopt;
+  }
+
+  static bool Running(TabletServer& t) {
+    auto s = Stream(t, 1);
+    return s.has_value() && s->phase() == RUNNING;
+  }
+
+  // WaitForStream on target up to the source's newest entry.
+  static absl::StatusOr<WaitForStreamResponse> CatchUp(TabletServer& target, TabletServer& source) {
+    const LogPosition p = source.replication().position().Get();
+    WaitForStreamRequest req;
+    req.set_uid(1);
+    req.mutable_position()->set_seq(p.seq());
+    req.mutable_position()->set_term(p.term());
+    req.set_timeout_ms(20000);
+    auto c = Client(target);
+    return c->Call(c->reshard(), &Reshard::Stub::WaitForStream, req, absl::Seconds(30));
+  }
+};
+
+// A writer on the source: inserts, updates (also of orders, whose event
+// lacks the sharding column) and deletes, until stopped.
+class SourceWriter {
+ public:
+  explicit SourceWriter(TabletServer& source) : client_(ShardTabletsTestClient(source)) {
+    thread_ = std::thread([this] {
+      for (int i = 1000; !stop_.load(); ++i) {
+        const int old = i % 300 + 1;  // a row of the copy
+        Run(absl::StrCat("INSERT INTO items VALUES (", i, ",", i, ",'w')"));
+        Run(absl::StrCat("UPDATE items SET v = v + 1, name = 'u' WHERE id IN (", old, ",", i - 3,
+                         ")"));
+        Run(absl::StrCat("DELETE FROM items WHERE id IN (", i - 7, ",", (i * 7) % 300 + 1, ")"));
+        Run(absl::StrCat("INSERT INTO orders VALUES (", i, ",", i % 41, ",'w')"));
+        Run(absl::StrCat("UPDATE orders SET note = 'changed", i, "' WHERE id IN (", old, ",",
+                         i - 2, ")"));
+        Run(absl::StrCat("DELETE FROM orders WHERE id = ", i - 5));
+        Run(absl::StrCat("UPDATE countries SET name = 'c", i, "' WHERE code = 'fr'"));
+        writes_.fetch_add(1);
+      }
+    });
+  }
+  ~SourceWriter() { Stop(); }
+  void Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+  int writes() const { return writes_.load(); }
+  int errors() const { return errors_.load(); }
+
+ private:
+  static std::unique_ptr<TabletClient> ShardTabletsTestClient(TabletServer& t) {
+    return TabletClient::Connect("127.0.0.1:" + std::to_string(t.grpc_port()));
+  }
+  void Run(const std::string& sql) {
+    ExecuteFetchAsDbaRequest req;
+    req.set_sql(sql);
+    if (!client_->Call(client_->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req).ok()) {
+      errors_.fetch_add(1);
+    }
+  }
+  std::unique_ptr<TabletClient> client_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> writes_{0};
+  std::atomic<int> errors_{0};
+  std::thread thread_;
+};
+
+TEST_F(ReshardTest, CopiesTheRangeThenStreamsExactlyOnceAndResumesAfterARestart) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  auto replica = Start(201, "-40", topodata::REPLICA);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(target, nullptr);
+  ASSERT_NE(replica, nullptr);
+  CreateSourceTables(*source);
+
+  SourceWriter writer(*source);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return writer.writes() > 5; }));
+  SetSources(true);  // the target's watch starts the stream: no RPC
+  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }))
+      << (Stream(*target, 1) ? Stream(*target, 1)->DebugString() : "no stream");
+  const int at_copy_end = writer.writes();
+  ASSERT_TRUE(WaitFor(kWait, [&] { return writer.writes() > at_copy_end + 20; }));
+  writer.Stop();
+  EXPECT_EQ(writer.errors(), 0);
+
+  auto caught = CatchUp(*target, *source);
+  ASSERT_TRUE(caught.ok()) << caught.status();
+  EXPECT_EQ(caught->stream().phase(), RUNNING);
+  EXPECT_GT(caught->stream().rows_copied(), 0);
+  EXPECT_EQ(caught->stream().tables_copied(), 3);
+  EXPECT_EQ(caught->stream().tables_total(), 3);
+  EXPECT_GT(caught->stream().events_applied(), 0);
+  const std::string expected = Expected(*source);
+  EXPECT_EQ(Actual(*target), expected);
+  // Not everything: -40 is about half of -80.
+  EXPECT_NE(Rows(*source, "items", -1, "-"), Rows(*target, "items", -1, "-"));
+  // The copy created the index too.
+  auto idx = target->engine().ExecuteInternal(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'items_v'");
+  ASSERT_TRUE(idx.ok());
+  EXPECT_EQ(idx->rows[0][0].int64(), 1);
+
+  // The replica has the rows and the stream's state.
+  WaitCaughtUp(*replica, *target);
+  EXPECT_EQ(Actual(*replica), expected);
+  auto state = [](TabletServer& t) {
+    auto rs = t.engine().ExecuteInternal(
+        "SELECT uid, phase, pos_seq, pos_term, pos_row, rows_copied FROM _shale_reshard");
+    EXPECT_TRUE(rs.ok()) << rs.status();
+    std::string out;
+    for (const auto& row : rs->rows) {
+      for (const auto& v : row) out += v.DebugString() + ",";
+    }
+    return out;
+  };
+  EXPECT_FALSE(state(*target).empty());
+  EXPECT_EQ(state(*replica), state(*target));
+  // A replica reports the replicated state.
+  auto on_replica = Stream(*replica, 1);
+  ASSERT_TRUE(on_replica.has_value());
+  EXPECT_EQ(on_replica->phase(), RUNNING);
+
+  // StreamStatus over gRPC.
+  {
+    auto c = Client(*target);
+    auto st = c->Call(c->reshard(), &Reshard::Stub::StreamStatus, StreamStatusRequest());
+    ASSERT_TRUE(st.ok()) << st.status();
+    ASSERT_EQ(st->streams_size(), 1);
+    EXPECT_EQ(st->streams(0).source_shard(), "-80");
+    EXPECT_EQ(st->alias().uid(), 200u);
+    EXPECT_GE(st->streams(0).lag_ms(), 0);
+  }
+
+  // Stop the target's primary; the source writes on; the restarted primary
+  // resumes from its recorded position: no gap, no duplicate.
+  const int64_t applied_before = Stream(*target, 1)->events_applied();
+  target->Stop();
+  target.reset();
+  SourceWriter more(*source);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return more.writes() > 20; }));
+  more.Stop();
+  target = Start(200, "-40", topodata::PRIMARY);
+  ASSERT_NE(target, nullptr);
+  caught = CatchUp(*target, *source);
+  ASSERT_TRUE(caught.ok()) << caught.status();
+  EXPECT_EQ(Actual(*target), Expected(*source));
+  EXPECT_GT(caught->stream().events_applied(), applied_before);
+  EXPECT_EQ(caught->stream().tables_copied(), 3);  // no second copy
+}
+
+TEST_F(ReshardTest, AnInterruptedCopyStartsAgainWithoutStaleRows) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(target, nullptr);
+  CreateSourceTables(*source);
+  // What an interrupted copy leaves: the table, some rows (one the source
+  // has since deleted), and a state row that says the copy began.
+  Must(*target, "CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER, name TEXT)");
+  int64_t stale = 0;
+  for (int64_t v = 5000;; ++v) {
+    if (key::KeyRange::Parse("-40")->Contains(key::HashInt64(v))) {
+      stale = v;
+      break;
+    }
+  }
+  Must(*target, absl::StrCat("INSERT INTO items VALUES (", stale, ", 1, 'stale')"));
+  ASSERT_TRUE(target->engine()
+                  .ExecuteInternal("INSERT INTO _shale_reshard VALUES (1, 'app', '-80', 0, 0, 0, "
+                                   "1, 0, 0, 0, 7, 0, 3, 'items', 0, '', 0)")
+                  .ok());
+  SetSources(true);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  auto caught = CatchUp(*target, *source);
+  ASSERT_TRUE(caught.ok()) << caught.status();
+  EXPECT_EQ(Actual(*target), Expected(*source));
+  EXPECT_EQ(Rows(*target, "items", -1, "-").find("stale"), std::string::npos);
+}
+
+TEST_F(ReshardTest, SyncStreamsStopsAndForgetsAStreamTheRecordDropped) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  auto replica = Start(201, "-40", topodata::REPLICA);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(target, nullptr);
+  CreateSourceTables(*source);
+  SetSources(true);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  ASSERT_TRUE(CatchUp(*target, *source).ok());
+
+  // SyncStreams answers from the record it reads itself.
+  auto c = Client(*target);
+  auto sync = c->Call(c->reshard(), &Reshard::Stub::SyncStreams, SyncStreamsRequest());
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  ASSERT_EQ(sync->streams_size(), 1);
+  SetSources(false);
+  sync = c->Call(c->reshard(), &Reshard::Stub::SyncStreams, SyncStreamsRequest());
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_EQ(sync->streams_size(), 0);  // stopped and its state deleted
+  EXPECT_TRUE(target->streams().States().empty());
+
+  // Nothing arrives after the answer: a source write, then two source
+  // heartbeats later the target still lacks it.
+  const std::string before = Actual(*target);
+  Must(*source, "INSERT INTO countries VALUES ('it', 'Italy')");
+  const int64_t seq = source->replication().position().Get().seq();
+  ASSERT_TRUE(WaitFor(kWait, [&] { return source->replication().position().Get().seq() > seq + 2; }));
+  EXPECT_EQ(Actual(*target), before);
+
+  // WaitForStream and SyncStreams refuse clearly.
+  WaitForStreamRequest w;
+  w.set_uid(1);
+  auto waited = c->Call(c->reshard(), &Reshard::Stub::WaitForStream, w);
+  EXPECT_TRUE(absl::IsNotFound(waited.status())) << waited.status();
+  EXPECT_THAT(std::string(waited.status().message()), HasSubstr("no stream 1"));
+  auto rc = Client(*replica);
+  auto on_replica = rc->Call(rc->reshard(), &Reshard::Stub::SyncStreams, SyncStreamsRequest());
+  EXPECT_TRUE(absl::IsFailedPrecondition(on_replica.status())) << on_replica.status();
+  EXPECT_THAT(std::string(on_replica.status().message()), HasSubstr("not the primary"));
+}
+
+TEST_F(ReshardTest, WaitForStreamTimesOutNamingBothPositions) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(target, nullptr);
+  CreateSourceTables(*source);
+  SetSources(true);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  auto c = Client(*target);
+  WaitForStreamRequest w;
+  w.set_uid(1);
+  w.mutable_position()->set_seq(1000000);
+  w.set_timeout_ms(300);
+  auto r = c->Call(c->reshard(), &Reshard::Stub::WaitForStream, w);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("not yet 1000000.0.0"));
+  w.set_timeout_ms(-1);
+  r = c->Call(c->reshard(), &Reshard::Stub::WaitForStream, w);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+}
+
+TEST_F(ReshardTest, PauseAndResumeUntilHoldTheStreamAtAnEntry) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(target, nullptr);
+  CreateSourceTables(*source);
+  SetSources(true);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  ASSERT_TRUE(CatchUp(*target, *source).ok());
+
+  auto paused = target->streams().Pause(1);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  Must(*source, "INSERT INTO countries VALUES ('es', 'Spain')");
+  const LogPosition mark = source->replication().position().Get();
+  Must(*source, "INSERT INTO countries VALUES ('pt', 'Portugal')");
+  // Held: the stream applies nothing while paused.
+  EXPECT_EQ(Rows(*target, "countries", -1, "-").find("Spain"), std::string::npos);
+  ChangePosition until;
+  until.set_seq(mark.seq());
+  until.set_term(mark.term());
+  auto held = target->streams().ResumeUntil(1, until, absl::Now() + kWait);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->position().seq(), mark.seq());
+  EXPECT_EQ(held->position().row(), 0);
+  EXPECT_EQ(held->phase(), PAUSED);
+  EXPECT_NE(Rows(*target, "countries", -1, "-").find("Spain"), std::string::npos);
+  EXPECT_EQ(Rows(*target, "countries", -1, "-").find("Portugal"), std::string::npos);
+  // Already past an earlier entry: refused.
+  until.set_seq(mark.seq() - 1);
+  auto past = target->streams().ResumeUntil(1, until, absl::Now() + kWait);
+  EXPECT_TRUE(absl::IsFailedPrecondition(past.status())) << past.status();
+  target->streams().Resume(1);
+  ASSERT_TRUE(CatchUp(*target, *source).ok());
+  EXPECT_EQ(Actual(*target), Expected(*source));
+}
+
+TEST_F(ReshardTest, CopyRowsRefusesBadRequestsClearly) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  ASSERT_NE(source, nullptr);
+  CreateSourceTables(*source);
+  auto c = Client(*source);
+  auto copy = [&](const CopyRowsRequest& req) -> absl::Status {
+    grpc::ClientContext ctx;
+    auto reader = c->reshard().CopyRows(&ctx, req);
+    CopyRowsResponse r;
+    while (reader->Read(&r)) {
+    }
+    return FromGrpcStatus(reader->Finish());
+  };
+  CopyRowsRequest req;
+  absl::Status s = copy(req);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_EQ(s.message(), "CopyRows needs at least one table");
+  req.add_tables()->set_table("_shale_log");
+  s = copy(req);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("never copied"));
+  req.mutable_tables(0)->set_table("nosuch");
+  s = copy(req);
+  EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  EXPECT_EQ(s.message(), "table nosuch does not exist on this tablet");
+  req.mutable_tables(0)->set_table("items");
+  req.mutable_tables(0)->set_column("nocol");
+  s = copy(req);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_EQ(s.message(), "table items has no sharding column nocol");
+  req.mutable_tables(0)->set_column("id");
+  *req.add_tables() = req.tables(0);
+  s = copy(req);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_EQ(s.message(), "table items is named twice");
+
+  // A good one: the position first, then schema, columns and the rows in range.
+  CopyRowsRequest good;
+  auto* t = good.add_tables();
+  t->set_table("items");
+  t->set_column("id");
+  t->set_column_type(topodata::UINT64);
+  *good.mutable_key_range() = key::KeyRange::Parse("-40")->ToProto();
+  good.set_batch_rows(7);
+  grpc::ClientContext ctx;
+  auto reader = c->reshard().CopyRows(&ctx, good);
+  std::vector<CopyRowsResponse> got;
+  CopyRowsResponse r;
+  while (reader->Read(&r)) got.push_back(r);
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_GE(got.size(), 3u);
+  EXPECT_TRUE(got[0].has_position());
+  EXPECT_EQ(got[0].position().seq(), source->replication().position().Get().seq());
+  EXPECT_THAT(got[0].schema(0), HasSubstr("CREATE TABLE items"));
+  EXPECT_THAT(got[0].schema(1), HasSubstr("CREATE INDEX items_v"));
+  EXPECT_EQ(got[0].columns_size(), 3);
+  int rows = 0;
+  const key::KeyRange range = *key::KeyRange::Parse("-40");
+  for (const auto& g : got) {
+    EXPECT_LE(g.rows_size(), 7);
+    for (const auto& row : g.rows()) {
+      EXPECT_TRUE(range.Contains(key::HashInt64(row.values(0).int64())));
+      ++rows;
+    }
+  }
+  EXPECT_TRUE(got.back().table_done());
+  EXPECT_EQ(got.back().rows_scanned(), 300);
+  int want = 0;
+  for (int i = 1; i <= 300; ++i) want += range.Contains(key::HashInt64(i)) ? 1 : 0;
+  EXPECT_EQ(rows, want);
+}
+
+}  // namespace
+}  // namespace shale::tablet
