@@ -1,11 +1,15 @@
 // Reshard.RowHashes and Reshard.VDiff between in-process tablets over
 // loopback gRPC on the memory topology (issue 10).
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "key/key_range.h"
 #include "key/vindex.h"
@@ -131,6 +135,253 @@ TEST_F(RowHashesTest, CompositeKeyReferenceTableAndErrors) {
   EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << bad.status.error_message();
   EXPECT_TRUE(bad.responses.empty());  // refused before the position goes out
+}
+
+// A merge: sources -40 and 40-80 (their rows only in their own ranges),
+// target -80 with one stream from each. Items are sharded by id (the
+// keyspace's column), orders by customer_id (the VSchema), countries is a
+// reference table every source holds whole.
+class VDiffTest : public ShardTabletsTest {
+ protected:
+  void SetUp() override {
+    topodata::Keyspace k;
+    k.set_sharding_column_name("id");
+    k.set_sharding_column_type(topodata::UINT64);
+    ASSERT_TRUE(topo_.ts.CreateKeyspace("app", k).ok());
+    topodata::VSchema v;
+    v.set_sharded(true);
+    (*v.mutable_tables())["orders"].add_column_vindexes()->set_column("customer_id");
+    (*v.mutable_tables())["countries"].set_type(topodata::VSchema::REFERENCE);
+    ASSERT_TRUE(topo_.ts.SaveVSchema("app", v).ok());
+    for (const char* shard : {"-40", "40-80", "-80"}) {
+      ASSERT_TRUE(topo_.ts.CreateShard("app", shard).ok());
+    }
+    low_ = Start(101, "-40");
+    high_ = Start(201, "40-80");
+    target_ = Start(301, "-80");
+    ASSERT_NE(low_, nullptr);
+    ASSERT_NE(high_, nullptr);
+    ASSERT_NE(target_, nullptr);
+    for (TabletServer* s : {low_.get(), high_.get()}) {
+      Must(*s, "CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER, name TEXT)");
+      Must(*s, "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, note)");
+      Must(*s, "CREATE TABLE countries (code TEXT PRIMARY KEY, name TEXT)");
+      Must(*s, "INSERT INTO countries VALUES ('fr', 'France'), ('de', 'Germany')");
+    }
+    // Ids and customers in -80, each on its own source.
+    for (int64_t id = 1; items_ < 200; ++id) {
+      if (!InTarget(id)) continue;
+      ++items_;
+      Must(SourceOf(id), absl::StrCat("INSERT INTO items VALUES (", id, ",", id * 10, ",'i", id,
+                                      "')"));
+      Must(SourceOf(id), absl::StrCat("INSERT INTO orders VALUES (", 1000 + id, ",", id,
+                                      ", x'0102')"));
+    }
+    auto r = topo_.ts.UpdateShardFields("app", "-80", [&](topodata::Shard& s) {
+      uint32_t uid = 1;
+      for (const char* shard : {"-40", "40-80"}) {
+        auto* src = s.add_source_shards();
+        src->set_uid(uid++);
+        src->set_keyspace("app");
+        src->set_shard(shard);
+        *src->mutable_key_range() = key::KeyRange::Parse(shard)->ToProto();
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] { return Running(1) && Running(2); }));
+  }
+
+  std::unique_ptr<TabletServer> Start(uint32_t uid, const std::string& shard) {
+    TabletServerOptions o = TestTabletOptions(uid, topodata::PRIMARY, dir_.path());
+    o.shard = shard;
+    o.heartbeat_interval = absl::Milliseconds(200);
+    auto s = TabletServer::Start(&topo_.ts, o);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+
+  static absl::Status Dba(TabletServer& t, const std::string& sql) {
+    auto c = Client(t);
+    ExecuteFetchAsDbaRequest req;
+    req.set_sql(sql);
+    return c->Call(c->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req).status();
+  }
+  static void Must(TabletServer& t, const std::string& sql) {
+    absl::Status s = Dba(t, sql);
+    ASSERT_TRUE(s.ok()) << sql << ": " << s;
+  }
+
+  static bool InTarget(int64_t id) {
+    return key::KeyRange::Parse("-80")->Contains(key::HashInt64(id));
+  }
+  TabletServer& SourceOf(int64_t id) {
+    return key::KeyRange::Parse("-40")->Contains(key::HashInt64(id)) ? *low_ : *high_;
+  }
+
+  bool Running(uint32_t uid) {
+    for (const StreamState& s : target_->streams().States()) {
+      if (s.uid() == uid) return s.phase() == RUNNING;
+    }
+    return false;
+  }
+
+  absl::StatusOr<VDiffResponse> VDiff(TabletServer& t, std::vector<std::string> tables = {}) {
+    auto c = Client(t);
+    VDiffRequest req;
+    for (const auto& table : tables) req.add_tables(table);
+    req.set_timeout_ms(20000);
+    return c->Call(c->reshard(), &Reshard::Stub::VDiff, req, absl::Seconds(60));
+  }
+
+  static const TableDiff* Table(const VDiffResponse& r, const std::string& name) {
+    for (const TableDiff& t : r.tables()) {
+      if (t.table() == name) return &t;
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<TabletServer> low_, high_, target_;
+  int items_ = 0;
+};
+
+// A writer on both sources (only rows of their own ranges) while VDiff runs:
+// inserts, updates and deletes of items.
+class SourcesWriter {
+ public:
+  explicit SourcesWriter(std::function<TabletServer&(int64_t)> source_of)
+      : source_of_(std::move(source_of)) {
+    thread_ = std::thread([this] {
+      for (int64_t id = 100000; !stop_.load(); ++id) {
+        if (!key::KeyRange::Parse("-80")->Contains(key::HashInt64(id))) continue;
+        TabletServer& s = source_of_(id);
+        Run(s, absl::StrCat("INSERT INTO items VALUES (", id, ", 1, 'w')"));
+        Run(s, absl::StrCat("UPDATE items SET v = v + 1 WHERE id = ", id));
+        Run(s, absl::StrCat("DELETE FROM items WHERE id = ", id - 3));
+        writes_.fetch_add(1);
+      }
+    });
+  }
+  ~SourcesWriter() { Stop(); }
+  void Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+  int writes() const { return writes_.load(); }
+  int errors() const { return errors_.load(); }
+
+ private:
+  void Run(TabletServer& t, const std::string& sql) {
+    auto c = TabletClient::Connect("127.0.0.1:" + std::to_string(t.grpc_port()));
+    ExecuteFetchAsDbaRequest req;
+    req.set_sql(sql);
+    if (!c->Call(c->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req).ok()) {
+      errors_.fetch_add(1);
+    }
+  }
+  std::function<TabletServer&(int64_t)> source_of_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> writes_{0};
+  std::atomic<int> errors_{0};
+  std::thread thread_;
+};
+
+TEST_F(VDiffTest, CleanMergeMatchesWhileWritesGoOn) {
+  SourcesWriter writer([this](int64_t id) -> TabletServer& { return SourceOf(id); });
+  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] { return writer.writes() > 5; }));
+  auto r = VDiff(*target_);
+  const int during = writer.writes();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] { return writer.writes() > during + 5; }));
+  writer.Stop();
+  EXPECT_EQ(writer.errors(), 0);
+  ASSERT_EQ(r->tables_size(), 3) << r->DebugString();
+  for (const TableDiff& t : r->tables()) {
+    EXPECT_TRUE(t.match()) << t.DebugString();
+    EXPECT_EQ(t.source_rows(), t.target_rows()) << t.DebugString();
+    EXPECT_EQ(t.examples_size(), 0) << t.DebugString();
+  }
+  EXPECT_GE(Table(*r, "items")->source_rows(), items_);
+  EXPECT_GE(Table(*r, "orders")->source_rows(), items_);
+  // The reference table is compared whole against each source.
+  EXPECT_EQ(Table(*r, "countries")->source_rows(), 4);
+  ASSERT_EQ(r->streams_size(), 2);
+  EXPECT_EQ(r->streams(0).uid(), 1u);
+  EXPECT_EQ(r->streams(1).uid(), 2u);
+  // The streams were let go: both still follow their sources.
+  EXPECT_TRUE(Running(1) && Running(2));
+  int64_t id = 500000;
+  while (!InTarget(id)) ++id;
+  Must(SourceOf(id), absl::StrCat("INSERT INTO items VALUES (", id, ", 7, 'after')"));
+  EXPECT_TRUE(WaitFor(absl::Seconds(20), [&] {
+    auto rs = target_->engine().ExecuteInternal(absl::StrCat("SELECT v FROM items WHERE id = ", id));
+    return rs.ok() && rs->rows.size() == 1;
+  }));
+  for (const StreamState& s : target_->streams().States()) EXPECT_EQ(s.phase(), RUNNING);
+}
+
+TEST_F(VDiffTest, ReportsRowsMissingExtraAndDifferentOnTheTarget) {
+  // Pick rows in each source's part.
+  int64_t low = 1, high = 1;
+  while (!(InTarget(low) && &SourceOf(low) == low_.get())) ++low;
+  while (!(InTarget(high) && &SourceOf(high) == high_.get())) ++high;
+  int64_t extra = 900000;
+  while (!InTarget(extra)) ++extra;
+  // Straight into the target's engine, bypassing the streams.
+  auto write = [&](const std::string& sql) {
+    auto r = target_->engine().ExecuteInternal(sql);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status();
+  };
+  write(absl::StrCat("DELETE FROM items WHERE id = ", low));
+  write(absl::StrCat("UPDATE items SET name = 'changed' WHERE id = ", high));
+  write(absl::StrCat("INSERT INTO items VALUES (", extra, ", 0, 'extra')"));
+  write(absl::StrCat("UPDATE orders SET note = x'0103' WHERE id = ", 1000 + low));
+  write("UPDATE countries SET name = 'Allemagne' WHERE code = 'de'");
+
+  auto r = VDiff(*target_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const TableDiff* items = Table(*r, "items");
+  ASSERT_NE(items, nullptr);
+  EXPECT_FALSE(items->match());
+  EXPECT_EQ(items->source_rows(), items_);
+  EXPECT_EQ(items->target_rows(), items_);  // one missing, one extra
+  EXPECT_EQ(items->missing_on_target(), 1);
+  EXPECT_EQ(items->extra_on_target(), 1);
+  EXPECT_EQ(items->different(), 1);
+  EXPECT_THAT(items->examples(), ::testing::UnorderedElementsAre(
+                                     absl::StrCat("missing pk=(", low, ")"),
+                                     absl::StrCat("different pk=(", high, ")"),
+                                     absl::StrCat("extra pk=(", extra, ")")));
+  const TableDiff* orders = Table(*r, "orders");
+  ASSERT_NE(orders, nullptr);
+  EXPECT_EQ(orders->different(), 1);
+  EXPECT_EQ(orders->missing_on_target() + orders->extra_on_target(), 0);
+  EXPECT_THAT(orders->examples(),
+              ::testing::ElementsAre(absl::StrCat("different pk=(", 1000 + low, ")")));
+  const TableDiff* countries = Table(*r, "countries");
+  ASSERT_NE(countries, nullptr);
+  EXPECT_EQ(countries->different(), 2);  // against each source
+  EXPECT_THAT(countries->examples(),
+              ::testing::ElementsAre("different pk=('de')", "different pk=('de')"));
+
+  // --tables, and max_reported_rows.
+  auto only = VDiff(*target_, {"orders"});
+  ASSERT_TRUE(only.ok()) << only.status();
+  ASSERT_EQ(only->tables_size(), 1);
+  EXPECT_EQ(only->tables(0).table(), "orders");
+  EXPECT_FALSE(only->tables(0).match());
+  for (const StreamState& s : target_->streams().States()) EXPECT_EQ(s.phase(), RUNNING);
+}
+
+TEST_F(VDiffTest, RefusedWhereItCannotRun) {
+  auto on_source = VDiff(*low_);
+  EXPECT_EQ(on_source.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(on_source.status().message(), ::testing::HasSubstr("no source shards"));
+  auto unknown = VDiff(*target_, {"nope"});
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound) << unknown.status();
+  EXPECT_THAT(unknown.status().message(), ::testing::HasSubstr("nope"));
+  // A failed VDiff leaves the streams running.
+  for (const StreamState& s : target_->streams().States()) EXPECT_EQ(s.phase(), RUNNING);
 }
 
 }  // namespace
