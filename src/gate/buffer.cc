@@ -32,9 +32,9 @@ void PrimaryBuffer::Notify() {
   changed_.SignalAll();
 }
 
-absl::StatusOr<discovery::TabletHealthPtr> PrimaryBuffer::Wait(const std::string& shard_name,
-                                                               absl::Time since,
-                                                               const Probe& probe) {
+absl::StatusOr<bool> PrimaryBuffer::Buffered(
+    const std::string& shard_name, absl::Time since,
+    const std::function<bool(absl::Time deadline)>& held) {
   const absl::Time start = absl::Now();
   const absl::Time deadline = since + options_.window;
   {
@@ -48,9 +48,24 @@ absl::StatusOr<discovery::TabletHealthPtr> PrimaryBuffer::Wait(const std::string
     ++buffered_;
     buffered_gauge_->Set(buffered_);
   }
-  discovery::TabletHealthPtr found;
+  bool released = false;
   // Held off the connection's fiber, so that its worker serves the others.
-  fiber::RunBlocking([&] {
+  fiber::RunBlocking([&] { released = held(deadline); });
+  {
+    absl::MutexLock lock(&mu_);
+    --buffered_;
+    buffered_gauge_->Set(buffered_);
+  }
+  wait_seconds_->ObserveDuration(absl::Now() - start);
+  (released ? released_ : timed_out_)->Inc();
+  return released;
+}
+
+absl::StatusOr<discovery::TabletHealthPtr> PrimaryBuffer::Wait(const std::string& shard_name,
+                                                               absl::Time since,
+                                                               const Probe& probe) {
+  discovery::TabletHealthPtr found;
+  absl::StatusOr<bool> released = Buffered(shard_name, since, [&](absl::Time deadline) {
     while (true) {
       int64_t seen;
       {
@@ -66,20 +81,22 @@ absl::StatusOr<discovery::TabletHealthPtr> PrimaryBuffer::Wait(const std::string
       while (generation_ == seen && !changed_.WaitWithDeadline(&mu_, wake)) {
       }
     }
+    return found != nullptr;
   });
-  {
-    absl::MutexLock lock(&mu_);
-    --buffered_;
-    buffered_gauge_->Set(buffered_);
-  }
-  wait_seconds_->ObserveDuration(absl::Now() - start);
-  if (found != nullptr) {
-    released_->Inc();
-    return found;
-  }
-  timed_out_->Inc();
+  if (!released.ok()) return released.status();
+  if (*released) return found;
   return SqlError(absl::StatusCode::kUnavailable, sqlstate::kConnectionFailure,
                   absl::StrCat("no serving primary for ", shard_name, " within the ",
+                               absl::FormatDuration(options_.window), " buffer window"));
+}
+
+absl::Status PrimaryBuffer::Hold(const std::string& what, absl::Time since,
+                                 const std::function<bool(absl::Time deadline)>& wait) {
+  absl::StatusOr<bool> released = Buffered(what, since, wait);
+  if (!released.ok()) return released.status();
+  if (*released) return absl::OkStatus();
+  return SqlError(absl::StatusCode::kUnavailable, sqlstate::kConnectionFailure,
+                  absl::StrCat(what, ": not released within the ",
                                absl::FormatDuration(options_.window), " buffer window"));
 }
 

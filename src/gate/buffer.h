@@ -42,6 +42,14 @@ class PrimaryBuffer {
   absl::StatusOr<discovery::TabletHealthPtr> Wait(const std::string& shard_name, absl::Time since,
                                                   const Probe& probe);
 
+  // Holds the calling request in the buffer (counted against max_buffered
+  // and in the metrics like Wait) while wait(deadline) blocks; wait returns
+  // true once the request may go on, false at the deadline (since + window).
+  // For a statement a resharded shard refused: it waits for the gateway's
+  // SrvKeyspace to change. Errors as Wait, the timeout naming `what`.
+  absl::Status Hold(const std::string& what, absl::Time since,
+                    const std::function<bool(absl::Time deadline)>& wait);
+
   // Wakes every waiter to probe again: a tablet's health changed.
   void Notify();
 
@@ -49,6 +57,11 @@ class PrimaryBuffer {
   int buffered() const;
 
  private:
+  // Counts the request in (ResourceExhausted when full), runs held(deadline)
+  // off the fiber, counts it out; true when held() was.
+  absl::StatusOr<bool> Buffered(const std::string& shard_name, absl::Time since,
+                                const std::function<bool(absl::Time deadline)>& held);
+
   const Options options_;
   metrics::Counter* released_;
   metrics::Counter* timed_out_;

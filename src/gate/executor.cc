@@ -7,6 +7,7 @@
 #include "base/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "tablet/client/grpc_status.h"
+#include "tablet/client/resharded.h"
 
 namespace shale::gate {
 namespace {
@@ -107,6 +108,7 @@ absl::StatusOr<std::vector<tablet::QueryResult>> Executor::Run(
     absl::MutexLock lock(&cancel_mu_);
     cancelled_ = false;
   }
+  applied_.clear();
   if (write && (target_.tablet_type != topodata::PRIMARY || read_only_txn_)) {
     return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kReadOnlyTransaction,
                     absl::StrCat("cannot change data in a read-only ",
@@ -147,15 +149,24 @@ absl::StatusOr<std::vector<tablet::QueryResult>> Executor::RunAutocommit(
   std::vector<absl::Status> sent(queries.size());
   for (size_t i = 0; i < queries.size(); ++i) sent[i] = SendOne(queries[i], params, &attempts[i]);
   std::vector<tablet::QueryResult> results(queries.size());
+  std::vector<bool> ok(queries.size());
   absl::Status first_error;
   for (size_t i = 0; i < queries.size(); ++i) {
     absl::Status s = sent[i].ok() ? ReceiveOne(&attempts[i], &results[i]) : sent[i];
     if (!s.ok()) {
       s = Retry(queries[i], write, params, s, std::move(attempts[i]), &results[i]);
     }
+    ok[i] = s.ok();
     if (!s.ok() && first_error.ok()) first_error = s;
   }
-  if (!first_error.ok()) return first_error;
+  if (!first_error.ok()) {
+    if (tablet::IsResharded(first_error)) {
+      for (size_t i = 0; i < queries.size(); ++i) {
+        if (ok[i]) applied_.push_back({queries[i].shard, std::move(results[i])});
+      }
+    }
+    return first_error;
+  }
   return results;
 }
 
@@ -283,6 +294,14 @@ absl::StatusOr<std::vector<tablet::QueryResult>> Executor::RunInTransaction(
       if (s.ok()) results[i] = (*r)->execute().result();
     }
     Untrack(txns[i]->stream.get());
+    if (tablet::IsResharded(s)) {
+      // The shard's transaction began before its primary traffic moved.
+      s = SqlError(absl::StatusCode::kAborted, sqlstate::kSerializationFailure,
+                   absl::StrCat("the transaction was rolled back because ", target_.keyspace,
+                                "/", queries[i].shard,
+                                " was resharded while it was open; retry it (", s.message(),
+                                ")"));
+    }
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   if (!first_error.ok()) return first_error;

@@ -8,6 +8,10 @@
 // the shard's first statement and held on a pinned stream until COMMIT or
 // ROLLBACK.
 //
+// Resharding: the resharded error is not retried here (the statement must
+// be planned again: GateSession does it); inside a transaction that already
+// began on the shard it becomes a retryable 40001.
+//
 // Primary changes: a statement outside a transaction that failed because its
 // primary is changing (the tablet is no longer primary, not serving, going
 // away, or the stream could not be used) is held in the PrimaryBuffer and
@@ -69,6 +73,16 @@ class Executor {
   // Ends the statement in flight, if any (CancelRequest).
   void Cancel();
 
+  // After Run outside a transaction failed with the resharded error
+  // (tablet/client/resharded.h): the shard queries of that statement that
+  // did run, with their results, so that a re-planned statement runs only
+  // the rest. Empty otherwise; taking them clears them.
+  struct Applied {
+    std::string shard;
+    tablet::QueryResult result;
+  };
+  std::vector<Applied> TakeApplied() { return std::move(applied_); }
+
   const SessionTarget& target() const { return target_; }
 
  private:
@@ -116,6 +130,7 @@ class Executor {
   bool in_txn_ = false;
   bool read_only_txn_ = false;
   std::deque<ShardTxn> txns_;  // a deque: pointers stay valid as it grows
+  std::vector<Applied> applied_;
   tablet::SessionRequest request_;  // reused
 
   absl::Mutex cancel_mu_;

@@ -11,6 +11,8 @@
 #include "gate/show.h"
 #include "gate/sql/lexer.h"
 #include "gate/sql/parser.h"
+#include "key/key_range.h"
+#include "tablet/client/resharded.h"
 
 namespace shale::gate {
 namespace {
@@ -148,8 +150,39 @@ absl::StatusOr<pgwire::Result> GateSession::Run(const GateStatement& stmt,
     return r;
   }
   absl::StatusOr<pgwire::Result> r = RunQuery(**plan, stmt.parsed(), *schema, params);
+  if (!r.ok() && tablet::IsResharded(r.status())) {
+    r = RunResharded(stmt, params, *std::move(schema), r.status());
+  }
   if (!r.ok()) return Fail(r.status());
   return r;
+}
+
+absl::StatusOr<pgwire::Result> GateSession::RunResharded(const GateStatement& stmt,
+                                                         absl::Span<const tablet::Value> params,
+                                                         KeyspaceSchema schema,
+                                                         absl::Status failure) {
+  // A session bound to one shard (ks:-80) has nothing to re-plan.
+  if (target_.tablet_type != topodata::PRIMARY || !target_.shard.empty()) return failure;
+  const absl::Time since = absl::Now();
+  std::vector<Executor::Applied> applied = executor_.TakeApplied();
+  const std::string what = absl::StrCat("keyspace ", target_.keyspace, " (resharded)");
+  while (true) {
+    // schema holds the SrvKeyspace the statement was planned with.
+    absl::Status held = ctx_->buffer->Hold(what, since, [&](absl::Time deadline) {
+      return ctx_->schemas->WaitForSrvKeyspaceChange(target_.keyspace, &schema.srv(), deadline);
+    });
+    if (!held.ok()) {
+      return SqlError(held.code(), SqlStateOrDefault(held),
+                      absl::StrCat(held.message(), "; last error: ", failure.message()));
+    }
+    if (ctx_->metrics.retries != nullptr) ctx_->metrics.retries->Inc();
+    ASSIGN_OR_RETURN(schema, SchemaForTarget());
+    ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, stmt.PlanFor(schema, target_));
+    if (plan->kind != PlanKind::kQuery || plan->ddl) return failure;
+    absl::StatusOr<pgwire::Result> r = RunQuery(*plan, stmt.parsed(), schema, params, &applied);
+    if (r.ok() || !tablet::IsResharded(r.status())) return r;
+    failure = r.status();
+  }
 }
 
 absl::StatusOr<KeyspaceSchema> GateSession::SchemaForTarget() {
@@ -171,7 +204,8 @@ absl::StatusOr<KeyspaceSchema> GateSession::SchemaForTarget() {
 
 absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql::Statement& stmt,
                                                      const KeyspaceSchema& schema,
-                                                     absl::Span<const tablet::Value> params) {
+                                                     absl::Span<const tablet::Value> params,
+                                                     std::vector<Executor::Applied>* applied) {
   if (params.size() < static_cast<size_t>(stmt.max_param)) {
     return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kProtocolViolation,
                     absl::StrCat("the statement has ", stmt.max_param, " parameters but ",
@@ -179,8 +213,46 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
   }
   ASSIGN_OR_RETURN(std::vector<ShardQuery> queries, Route(plan, stmt, schema, target_, params));
   if (queries.size() > 1 && ctx_->metrics.scatters != nullptr) ctx_->metrics.scatters->Inc();
-  ASSIGN_OR_RETURN(std::vector<tablet::QueryResult> results,
-                   executor_.Run(queries, plan.write, params));
+  std::vector<Executor::Applied> none;
+  if (applied == nullptr || !plan.write) {
+    applied = &none;  // a read simply runs again everywhere
+  }
+  if (!applied->empty()) {
+    // Parts of this write ran before a reshard: skip the shards that ran it;
+    // a new shard overlapping one of them would apply those rows twice.
+    std::vector<ShardQuery> rest;
+    for (ShardQuery& q : queries) {
+      bool ran = false;
+      for (const Executor::Applied& a : *applied) {
+        if (a.shard == q.shard) {
+          ran = true;
+          break;
+        }
+        absl::StatusOr<key::KeyRange> ra = key::KeyRange::Parse(a.shard);
+        absl::StatusOr<key::KeyRange> rq = key::KeyRange::Parse(q.shard);
+        if (ra.ok() && rq.ok() && ra->Overlaps(*rq)) {
+          return SqlError(absl::StatusCode::kAborted, sqlstate::kStatementCompletionUnknown,
+                          absl::StrCat("the statement ran on shard ", target_.keyspace, "/",
+                                       a.shard, " while the keyspace was resharded, and shard ",
+                                       q.shard, " now covers part of it: the rest was not run"));
+        }
+      }
+      if (!ran) rest.push_back(std::move(q));
+    }
+    queries = std::move(rest);
+  }
+  std::vector<tablet::QueryResult> results;
+  if (!queries.empty()) {
+    absl::StatusOr<std::vector<tablet::QueryResult>> ran =
+        executor_.Run(queries, plan.write, params);
+    if (!ran.ok()) {
+      for (Executor::Applied& a : executor_.TakeApplied()) applied->push_back(std::move(a));
+      return ran.status();
+    }
+    results = *std::move(ran);
+  }
+  for (Executor::Applied& a : *applied) results.push_back(std::move(a.result));
+  applied->clear();
   pgwire::Result out;
   out.returns_rows = plan.returns_rows;
   if (results.size() == 1) {

@@ -80,9 +80,21 @@ class GateSession : public pgwire::Session {
   absl::StatusOr<KeyspaceSchema> SchemaForTarget();
   absl::StatusOr<pgwire::Result> Run(const GateStatement& stmt,
                                      absl::Span<const tablet::Value> params);
+  // applied (may be null): shard queries of this statement that already ran
+  // before a reshard (Executor::TakeApplied); they are not run again and
+  // their results are merged in. If the statement is refused as resharded
+  // again, the parts that ran this time are added to it.
   absl::StatusOr<pgwire::Result> RunQuery(const Plan& plan, const sql::Statement& stmt,
                                           const KeyspaceSchema& schema,
-                                          absl::Span<const tablet::Value> params);
+                                          absl::Span<const tablet::Value> params,
+                                          std::vector<Executor::Applied>* applied = nullptr);
+  // A statement a resharded shard refused (tablet/client/resharded.h), none
+  // of whose writes can have run twice: held in the PrimaryBuffer until the
+  // keyspace's SrvKeyspace changes, then planned and run again, until it
+  // runs or the buffer window ends.
+  absl::StatusOr<pgwire::Result> RunResharded(const GateStatement& stmt,
+                                              absl::Span<const tablet::Value> params,
+                                              KeyspaceSchema schema, absl::Status failure);
   // A schema change: through ctld (table_ddl.h), never inside a transaction.
   absl::StatusOr<pgwire::Result> RunDdl(const Plan& plan, const sql::Statement& stmt);
   absl::StatusOr<pgwire::Result> RunControl(const Plan& plan, const KeyspaceSchema& schema);

@@ -8,7 +8,33 @@ namespace shale::gate {
 
 SchemaCache::SchemaCache(topo::Server* ts, discovery::SrvKeyspaceWatcher* serving,
                          std::string cell)
-    : ts_(ts), serving_(serving), cell_(std::move(cell)) {}
+    : ts_(ts), serving_(serving), cell_(std::move(cell)) {
+  serving_subscription_ = serving_->Subscribe([this](const discovery::ServingChange& change) {
+    if (change.kind != discovery::ServingChange::Kind::kSrvKeyspace) return;
+    absl::MutexLock lock(&mu_);
+    ++serving_changes_;
+  });
+}
+
+SchemaCache::~SchemaCache() { serving_->Unsubscribe(serving_subscription_); }
+
+bool SchemaCache::WaitForSrvKeyspaceChange(const std::string& keyspace,
+                                           const topodata::SrvKeyspace* seen,
+                                           absl::Time deadline) {
+  while (true) {
+    int64_t changes;
+    {
+      absl::MutexLock lock(&mu_);
+      changes = serving_changes_;
+    }
+    absl::StatusOr<std::shared_ptr<const topodata::SrvKeyspace>> now =
+        serving_->GetSrvKeyspace(cell_, keyspace);
+    if (now.ok() && now->get() != seen) return true;
+    absl::MutexLock lock(&mu_);
+    auto changed = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return serving_changes_ != changes; };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&changed), deadline)) return false;
+  }
+}
 
 absl::StatusOr<KeyspaceSchema> SchemaCache::Get(absl::string_view keyspace) {
   return Get(keyspace, cell_);

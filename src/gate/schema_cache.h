@@ -26,6 +26,7 @@ namespace shale::gate {
 class SchemaCache {
  public:
   SchemaCache(topo::Server* ts, discovery::SrvKeyspaceWatcher* serving, std::string cell);
+  ~SchemaCache();
 
   // The keyspace's schema in cell (the gateway's cell by default). NotFound
   // (3D000) for a keyspace the cell does not serve; Unavailable while the
@@ -38,6 +39,12 @@ class SchemaCache {
   bool WaitForVSchema(const std::string& keyspace,
                       const std::function<bool(const topodata::VSchema&)>& done,
                       absl::Duration timeout);
+
+  // Waits until the keyspace's SrvKeyspace in the gateway's cell is no longer
+  // `seen` (the one a statement was planned with), woken by the serving
+  // graph's change notification. False at the deadline.
+  bool WaitForSrvKeyspaceChange(const std::string& keyspace, const topodata::SrvKeyspace* seen,
+                                absl::Time deadline);
 
  private:
   struct Entry {
@@ -54,6 +61,8 @@ class SchemaCache {
   absl::Mutex mu_;
   // mu_ protects the following.
   std::map<std::string, Entry, std::less<>> keyspaces_ ABSL_GUARDED_BY(mu_);
+  int64_t serving_changes_ ABSL_GUARDED_BY(mu_) = 0;  // SrvKeyspace change notifications
+  int serving_subscription_ = -1;
 };
 
 }  // namespace shale::gate
