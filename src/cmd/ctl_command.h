@@ -45,6 +45,8 @@ void AddVSchemaCommands(CLI::App* ctl, CtlContext* ctx);
 void AddDdlCommands(CLI::App* ctl, CtlContext* ctx);
 // ctl_subscribe_command.cc: Subscribe (change subscriptions as JSON lines).
 void AddSubscribeCommand(CLI::App* ctl, CtlContext* ctx);
+// ctl_reshard_commands.cc: Reshard, ReshardStatus, SwitchTraffic, ReverseTraffic, Complete.
+void AddReshardCommands(CLI::App* ctl, CtlContext* ctx);
 
 // Opens the topology and runs ctx.action, printing its result to stdout or
 // one line "error: ..." to stderr. Returns the process exit code.

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/gate_fixture.h"
+#include "tests/e2e/pgbench.h"
 
 namespace shale::e2e {
 namespace {
@@ -43,44 +44,15 @@ class GateLoadTest : public GateE2eTest {
     std::ofstream(Path(name)) << text;
   }
 
-  // pgbench against the gateway; its output and exit code.
-  struct Pgbench {
-    std::unique_ptr<Subprocess> process;
-    std::string out;
-    int exit_code = -1;
-  };
   std::unique_ptr<Subprocess> StartPgbench(const std::string& script, const std::string& mode,
                                            int clients, int seconds) {
-    auto p = std::make_unique<Subprocess>();
-    std::vector<std::string> argv = {
-        "/bin/sh", "-c", "exec \"$@\" 2>&1", "sh", "pgbench", "-n", "-h", "127.0.0.1", "-p",
-        absl::StrCat(pg_port_), "-U", "tester", "-f", Path(script), "-M", mode, "-c",
-        absl::StrCat(clients), "-j", "2", "-T", absl::StrCat(seconds), "app"};
-    EXPECT_TRUE(p->Start(argv).ok());
+    auto p = e2e::StartPgbench(pg_port_, Path(script), mode, clients, seconds);
+    EXPECT_NE(p, nullptr);
     return p;
   }
-  static Pgbench Finish(std::unique_ptr<Subprocess> p) {
-    Pgbench r;
-    for (;;) {
-      absl::StatusOr<std::string> line = p->ReadLine(absl::Seconds(120));
-      if (!line.ok()) break;
-      absl::StrAppend(&r.out, *line, "\n");
-    }
-    absl::StatusOr<int> code = p->WaitFor(absl::Seconds(30));
-    r.exit_code = code.ok() ? *code : -1;
-    r.process = std::move(p);
-    return r;
-  }
-  // "number of transactions actually processed: N"
-  static int64_t Processed(const std::string& out) {
-    const std::string key = "number of transactions actually processed: ";
-    size_t at = out.find(key);
-    if (at == std::string::npos) return -1;
-    int64_t n = -1;
-    std::string digits = out.substr(at + key.size());
-    digits = digits.substr(0, digits.find_first_not_of("0123456789"));
-    return absl::SimpleAtoi(digits, &n) ? n : -1;
-  }
+  using Pgbench = PgbenchResult;
+  static Pgbench Finish(std::unique_ptr<Subprocess> p) { return FinishPgbench(std::move(p)); }
+  static int64_t Processed(const std::string& out) { return PgbenchProcessed(out); }
   int64_t TotalBalance() {
     int64_t n = -1;
     return absl::SimpleAtoi(PsqlOk("SELECT sum(bal) FROM accounts"), &n) ? n : -1;

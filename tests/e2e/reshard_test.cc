@@ -1,0 +1,172 @@
+// Resharding end to end (issue 10), real processes throughout: keyspace app
+// (semi_sync, shards -80 and 80-, each a primary and a replica) behind a
+// real gateway, under a real pgbench update load on the gateway.
+//
+// SplitSwitchReverseAndMergeBackUnderLoad: -80 is split into -40 and 40-80
+// (new shards created after the table, so the copy creates it), VDiff is
+// clean, rdonly/replica then primary traffic is switched, the primary is
+// switched back (ReverseTraffic) and forward again, the split is completed
+// with --drop-data, and then -40,40-80 are merged back into -80. Through all
+// of it pgbench sees zero failed transactions, and the balance total grows
+// by exactly the number of transactions pgbench completed: no update lost,
+// none applied twice.
+
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/gate_fixture.h"
+#include "tests/e2e/pgbench.h"
+
+namespace shale::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int kAccounts = 2000;
+
+class ReshardE2eTest : public GateE2eTest {
+ protected:
+  void SetUp() override {
+    GateE2eTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(StartCluster(/*replicas=*/1, "semi_sync"));
+    ASSERT_NO_FATAL_FAILURE(StartGate());
+    PsqlOk("CREATE TABLE accounts (id INTEGER PRIMARY KEY, bal INTEGER NOT NULL)");
+    const std::string csv = data_dir("accounts.csv");
+    std::ofstream out(csv);
+    for (int id = 1; id <= kAccounts; ++id) out << id << ",0\n";
+    out.close();
+    CliResult r = Psql("\\copy accounts (id, bal) from '" + csv + "' with (format csv)");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::ofstream(data_dir("update.sql"))
+        << "\\set aid random(1, " << kAccounts
+        << ")\nUPDATE accounts SET bal = bal + 1 WHERE id = :aid;\n";
+  }
+
+  // Creates shard `name` with a primary (uid) and a replica (uid + 1).
+  void AddShard(const std::string& name, int uid) {
+    CliResult r = Ctl({"CreateShard", absl::StrCat("app/", name)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (int n = 0; n < 2; ++n) {
+      const std::string alias = absl::StrCat("zone1-", uid + n);
+      StartTablet(alias, {"--keyspace", "app", "--shard", name, "--init-type", "replica"});
+      ASSERT_TRUE(WaitServing(alias));
+    }
+    r = Ctl({"PlannedReparentShard", absl::StrCat("app/", name), "--new-primary",
+             absl::StrCat("zone1-", uid)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  int64_t TotalBalance() {
+    int64_t n = -1;
+    return absl::SimpleAtoi(PsqlOk("SELECT sum(bal) FROM accounts"), &n) ? n : -1;
+  }
+
+  // A ctl command that must succeed; its JSON output.
+  nlohmann::json CtlOk(const std::vector<std::string>& args) {
+    CliResult r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << "\n" << r.out << r.err;
+    std::cerr << absl::StrJoin(args, " ") << ":\n" << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  }
+
+  // Rows of accounts on the shard's primary, straight from its database.
+  int64_t ShardRows(const std::string& primary) {
+    return TabletRows(primary, "SELECT count(*) FROM accounts");
+  }
+};
+
+TEST_F(ReshardE2eTest, SplitSwitchReverseAndMergeBackUnderLoad) {
+  ASSERT_NO_FATAL_FAILURE(AddShard("-40", 300));
+  ASSERT_NO_FATAL_FAILURE(AddShard("40-80", 400));
+  const int64_t before = TotalBalance();
+  ASSERT_EQ(before, 0);
+  std::unique_ptr<Subprocess> bench =
+      StartPgbench(pg_port_, data_dir("update.sql"), "prepared", 8, 60);
+  ASSERT_NE(bench, nullptr);
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return TotalBalance() > 200; }));
+
+  // Split -80 while updates run.
+  nlohmann::json copied = CtlOk({"Reshard", "app", "--source", "-80", "--target", "-40,40-80"});
+  ASSERT_TRUE(copied.is_array()) << copied.dump();
+  EXPECT_EQ(copied.size(), 2u);
+  nlohmann::json status = CtlOk({"ReshardStatus", "app"});
+  ASSERT_EQ(status["streams"].size(), 2u) << status.dump();
+  for (const auto& s : status["streams"]) EXPECT_EQ(s["phase"], "RUNNING") << s.dump();
+  // Every row of -80 is on exactly one of the new shards.
+  const int64_t old_rows = ShardRows("zone1-100");
+  EXPECT_GT(old_rows, 0);
+  EXPECT_EQ(ShardRows("zone1-300") + ShardRows("zone1-400"), old_rows);
+  EXPECT_GT(ShardRows("zone1-300"), 0);
+  EXPECT_GT(ShardRows("zone1-400"), 0);
+
+  CliResult vdiff = Ctl({"VDiff", "app"});
+  EXPECT_EQ(vdiff.exit_code, 0) << vdiff.out << vdiff.err;
+
+  CtlOk({"SwitchTraffic", "app", "--tablet-types", "rdonly,replica"});
+  nlohmann::json sw = CtlOk({"SwitchTraffic", "app", "--tablet-types", "primary"});
+  EXPECT_THAT(sw.dump(), HasSubstr("writes were frozen for")) << sw.dump();
+  // Writes now land on the new shards; the old one follows them.
+  const int64_t b1 = TotalBalance();
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return TotalBalance() > b1 + 100; }));
+
+  // Back and forth once more: the reverse streams kept -80 up to date.
+  CtlOk({"ReverseTraffic", "app", "--tablet-types", "primary"});
+  const int64_t b2 = TotalBalance();
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return TotalBalance() > b2 + 100; }));
+  CtlOk({"SwitchTraffic", "app", "--tablet-types", "primary"});
+  const int64_t b3 = TotalBalance();
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return TotalBalance() > b3 + 100; }));
+
+  CtlOk({"Complete", "app", "--drop-data"});
+  EXPECT_EQ(ShardRows("zone1-100"), 0);
+
+  // Merge back into the emptied -80.
+  copied = CtlOk({"Reshard", "app", "--source", "-40,40-80", "--target", "-80"});
+  EXPECT_EQ(copied.size(), 2u) << copied.dump();
+  vdiff = Ctl({"VDiff", "app"});
+  EXPECT_EQ(vdiff.exit_code, 0) << vdiff.out << vdiff.err;
+  CtlOk({"SwitchTraffic", "app", "--tablet-types", "rdonly,replica"});
+  CtlOk({"SwitchTraffic", "app", "--tablet-types", "primary"});
+  CtlOk({"Complete", "app"});
+
+  PgbenchResult result = FinishPgbench(std::move(bench));
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("number of failed transactions: 0"));
+  const int64_t updates = PgbenchProcessed(result.out);
+  EXPECT_GT(updates, 0);
+  EXPECT_EQ(TotalBalance() - before, updates) << "an update was lost or applied twice";
+  EXPECT_EQ(PsqlOk("SELECT count(*) FROM accounts"), absl::StrCat(kAccounts));
+  EXPECT_EQ(ShardRows("zone1-100") + ShardRows("zone1-200"), kAccounts);
+}
+
+TEST_F(ReshardE2eTest, ImpossibleRequestsAreRefusedAndChangeNothing) {
+  ASSERT_NO_FATAL_FAILURE(AddShard("-40", 300));
+  // A target range that does not match the source's.
+  CliResult r = Ctl({"Reshard", "app", "--source", "-80", "--target", "-40"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("same key range"));
+  // A target that does not exist.
+  r = Ctl({"Reshard", "app", "--source", "-80", "--target", "-40,40-80"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("40-80 does not exist"));
+  // A serving shard as the target.
+  r = Ctl({"Reshard", "app", "--source", "-40", "--target", "-80"});
+  EXPECT_EQ(r.exit_code, 1);
+  // Bad input is a usage error.
+  EXPECT_EQ(Ctl({"Reshard", "app", "--source", "-8", "--target", "-40"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"SwitchTraffic", "app", "--tablet-types", "master"}).exit_code, 2);
+  // No workflow: nothing to switch or show.
+  r = Ctl({"SwitchTraffic", "app", "--tablet-types", "primary"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no resharding workflow"));
+  EXPECT_EQ(Ctl({"ReshardStatus", "app"}).exit_code, 1);
+  // Nothing changed: no shard follows another.
+  EXPECT_THAT(Ctl({"GetShard", "app/-40"}).out, ::testing::Not(HasSubstr("source_shards")));
+}
+
+}  // namespace
+}  // namespace shale::e2e
