@@ -5,6 +5,7 @@
 // compare the target with the source's rows in -40.
 
 #include <atomic>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -480,6 +481,70 @@ TEST_F(ReshardTest, CopyRowsRefusesBadRequestsClearly) {
   int want = 0;
   for (int i = 1; i <= 300; ++i) want += range.Contains(key::HashInt64(i)) ? 1 : 0;
   EXPECT_EQ(rows, want);
+}
+
+TEST_F(ReshardTest, CopyRowsReadsOneSnapshotWhileCommitsGoOn) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  ASSERT_NE(source, nullptr);
+  CreateSourceTables(*source);
+  auto c = Client(*source);
+  CopyRowsRequest req;
+  auto* t = req.add_tables();
+  t->set_table("items");
+  t->set_column("id");
+  t->set_column_type(topodata::UINT64);
+  req.set_batch_rows(1);
+  grpc::ClientContext ctx;
+  auto reader = c->reshard().CopyRows(&ctx, req);
+  CopyRowsResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  ASSERT_TRUE(r.has_position());
+  const int64_t snapshot_seq = r.position().seq();
+  // The read transaction is open: commits go on, and the copy does not see them.
+  Must(*source, "DELETE FROM items WHERE id > 150");
+  Must(*source, "INSERT INTO items VALUES (5000, 1, 'new')");
+  EXPECT_GT(source->replication().position().Get().seq(), snapshot_seq);
+  std::set<int64_t> ids;
+  while (reader->Read(&r)) {
+    for (const auto& row : r.rows()) ids.insert(row.values(0).int64());
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(ids.size(), 300u);
+  EXPECT_EQ(*ids.rbegin(), 300);
+}
+
+TEST_F(ReshardTest, APlannedMigrationOfTheTargetMovesTheStream) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  auto replica = Start(201, "-40", topodata::REPLICA);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(target, nullptr);
+  ASSERT_NE(replica, nullptr);
+  CreateSourceTables(*source);
+  SetSources(true);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  SourceWriter writer(*source);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return writer.writes() > 10; }));
+  const int64_t term = target->state().Snapshot().record.primary_term();
+  auto moved = Migrate(*target, *replica, term + 1);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  const int at_move = writer.writes();
+  ASSERT_TRUE(WaitFor(kWait, [&] { return writer.writes() > at_move + 10; }));
+  writer.Stop();
+  EXPECT_EQ(writer.errors(), 0);
+  // The new primary resumes from the replicated state; the old one, now a
+  // replica, runs nothing and follows it.
+  auto caught = CatchUp(*replica, *source);
+  ASSERT_TRUE(caught.ok()) << caught.status();
+  EXPECT_EQ(Actual(*replica), Expected(*source));
+  EXPECT_EQ(caught->stream().tables_copied(), 3);  // no second copy
+  auto c = Client(*target);
+  WaitForStreamRequest w;
+  w.set_uid(1);
+  auto on_old = c->Call(c->reshard(), &Reshard::Stub::WaitForStream, w);
+  EXPECT_TRUE(absl::IsNotFound(on_old.status())) << on_old.status();
+  WaitCaughtUp(*target, *replica);
+  EXPECT_EQ(Actual(*target), Expected(*source));
 }
 
 }  // namespace

@@ -117,11 +117,7 @@ absl::Status StreamManager::Reconcile(const topodata::Shard* shard, bool primary
       }
     }
   }
-  for (const auto& s : stop) {
-    s->Stop();
-    spdlog::info("reshard: stream {} from {}/{} stopped", s->uid(), s->source().keyspace(),
-                 s->source().shard());
-  }
+  for (const auto& s : stop) s->Stop();
   if (!primary || shard == nullptr) return absl::OkStatus();
 
   // Forget the state of uids no longer listed, or listed with another source.
