@@ -134,6 +134,7 @@ TEST_F(ReshardE2eTest, SplitSwitchReverseAndMergeBackUnderLoad) {
   CtlOk({"Complete", "app"});
 
   PgbenchResult result = FinishPgbench(std::move(bench));
+  std::cerr << "pgbench during the split, switches and merge:\n" << result.out;
   EXPECT_EQ(result.exit_code, 0) << result.out;
   EXPECT_THAT(result.out, HasSubstr("number of failed transactions: 0"));
   const int64_t updates = PgbenchProcessed(result.out);
