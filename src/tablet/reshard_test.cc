@@ -266,6 +266,12 @@ TEST_F(ReshardTest, CopiesTheRangeThenStreamsExactlyOnceAndResumesAfterARestart)
     EXPECT_GE(st->streams(0).lag_ms(), 0);
   }
 
+  // The stream's metrics.
+  const std::string metrics = target->metrics().RenderPrometheus();
+  EXPECT_THAT(metrics, HasSubstr("shale_reshard_rows_copied_total{uid=\"1\"}"));
+  EXPECT_THAT(metrics, HasSubstr("shale_reshard_events_applied_total{uid=\"1\"}"));
+  EXPECT_THAT(metrics, HasSubstr("shale_reshard_lag_seconds{uid=\"1\"}"));
+
   // Stop the target's primary; the source writes on; the restarted primary
   // resumes from its recorded position: no gap, no duplicate.
   const int64_t applied_before = Stream(*target, 1)->events_applied();
@@ -545,6 +551,49 @@ TEST_F(ReshardTest, APlannedMigrationOfTheTargetMovesTheStream) {
   EXPECT_TRUE(absl::IsNotFound(on_old.status())) << on_old.status();
   WaitCaughtUp(*target, *replica);
   EXPECT_EQ(Actual(*target), Expected(*source));
+}
+
+TEST_F(ReshardTest, AStreamWithAStartPositionCopiesNothing) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(target, nullptr);
+  CreateSourceTables(*source);
+  Must(*target, "CREATE TABLE countries (code TEXT PRIMARY KEY, name TEXT)");
+  // As a reverse stream: from the source's position now, no copy.
+  const LogPosition start = source->replication().position().Get();
+  auto r = topo_.ts.UpdateShardFields("app", "-40", [&](topodata::Shard& s) {
+    auto* src = s.add_source_shards();
+    src->set_uid(7);
+    src->set_keyspace("app");
+    src->set_shard("-80");
+    src->add_tables("countries");
+    src->set_start_seq(start.seq());
+    src->set_start_term(start.term());
+    src->set_reverse(true);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  Must(*source, "INSERT INTO countries VALUES ('nl', 'Netherlands')");
+  Must(*source, "INSERT INTO items VALUES (7777, 1, 'not carried')");
+  const LogPosition end = source->replication().position().Get();
+  WaitForStreamRequest w;
+  w.set_uid(7);
+  w.mutable_position()->set_seq(end.seq());
+  w.set_timeout_ms(20000);
+  auto c = Client(*target);
+  absl::StatusOr<WaitForStreamResponse> caught;
+  // The stream starts when the target sees the record: retry NotFound until then.
+  ASSERT_TRUE(WaitFor(kWait, [&] {
+    caught = c->Call(c->reshard(), &Reshard::Stub::WaitForStream, w, absl::Seconds(30));
+    return !absl::IsNotFound(caught.status());
+  }));
+  ASSERT_TRUE(caught.ok()) << caught.status();
+  EXPECT_EQ(caught->stream().rows_copied(), 0);
+  EXPECT_EQ(caught->stream().tables_total(), 0);
+  EXPECT_TRUE(caught->stream().reverse());
+  EXPECT_EQ(caught->stream().events_applied(), 1);
+  EXPECT_EQ(Rows(*target, "countries", -1, "-"), "'nl','Netherlands',;");
 }
 
 }  // namespace

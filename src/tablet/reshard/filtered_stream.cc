@@ -181,7 +181,8 @@ absl::StatusOr<std::vector<TableFilter>> FilteredStream::CopyTables() {
         "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE '\\_shale\\_%' "
         "ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
     absl::StatusOr<ExecuteFetchAsDbaResponse> r =
-        client->Call(client->manager(), &TabletManager::Stub::ExecuteFetchAsDba, request);
+        client->Call(client->manager(), &TabletManager::Stub::ExecuteFetchAsDba, request,
+                     absl::Seconds(10));
     if (!r.ok()) {
       return absl::Status(r.status().code(), absl::StrCat("listing the tables of ",
                                                           config_.source.keyspace(), "/",
