@@ -156,9 +156,11 @@ class ReshardTest : public ShardTabletsTest {
 // lacks the sharding column) and deletes, until stopped.
 class SourceWriter {
  public:
-  explicit SourceWriter(TabletServer& source) : client_(ShardTabletsTestClient(source)) {
-    thread_ = std::thread([this] {
-      for (int i = 1000; !stop_.load(); ++i) {
+  // Inserts keys from `first` up.
+  explicit SourceWriter(TabletServer& source, int first = 1000)
+      : client_(ShardTabletsTestClient(source)) {
+    thread_ = std::thread([this, first] {
+      for (int i = first; !stop_.load(); ++i) {
         const int old = i % 300 + 1;  // a row of the copy
         Run(absl::StrCat("INSERT INTO items VALUES (", i, ",", i, ",'w')"));
         Run(absl::StrCat("UPDATE items SET v = v + 1, name = 'u' WHERE id IN (", old, ",", i - 3,
@@ -188,7 +190,9 @@ class SourceWriter {
   void Run(const std::string& sql) {
     ExecuteFetchAsDbaRequest req;
     req.set_sql(sql);
-    if (!client_->Call(client_->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req).ok()) {
+    auto r = client_->Call(client_->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req);
+    if (!r.ok()) {
+      ADD_FAILURE() << sql << ": " << r.status();
       errors_.fetch_add(1);
     }
   }
@@ -277,9 +281,10 @@ TEST_F(ReshardTest, CopiesTheRangeThenStreamsExactlyOnceAndResumesAfterARestart)
   const int64_t applied_before = Stream(*target, 1)->events_applied();
   target->Stop();
   target.reset();
-  SourceWriter more(*source);
+  SourceWriter more(*source, 100000);
   ASSERT_TRUE(WaitFor(kWait, [&] { return more.writes() > 20; }));
   more.Stop();
+  EXPECT_EQ(more.errors(), 0);
   target = Start(200, "-40", topodata::PRIMARY);
   ASSERT_NE(target, nullptr);
   caught = CatchUp(*target, *source);
@@ -594,6 +599,35 @@ TEST_F(ReshardTest, AStreamWithAStartPositionCopiesNothing) {
   EXPECT_TRUE(caught->stream().reverse());
   EXPECT_EQ(caught->stream().events_applied(), 1);
   EXPECT_EQ(Rows(*target, "countries", -1, "-"), "'nl','Netherlands',;");
+}
+
+TEST_F(ReshardTest, TheStreamFollowsTheSourceAcrossAPlannedMigration) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto source_replica = Start(101, "-80", topodata::REPLICA);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(source_replica, nullptr);
+  ASSERT_NE(target, nullptr);
+  CreateSourceTables(*source);
+  SetSources(true);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  {
+    SourceWriter writer(*source);
+    ASSERT_TRUE(WaitFor(kWait, [&] { return writer.writes() > 10; }));
+  }
+  const int64_t term = source->state().Snapshot().record.primary_term();
+  auto moved = Migrate(*source, *source_replica, term + 1);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  {
+    SourceWriter writer(*source_replica, 100000);
+    ASSERT_TRUE(WaitFor(kWait, [&] { return writer.writes() > 10; }));
+    writer.Stop();
+    EXPECT_EQ(writer.errors(), 0);
+  }
+  auto caught = CatchUp(*target, *source_replica);
+  ASSERT_TRUE(caught.ok()) << caught.status();
+  EXPECT_EQ(Actual(*target), Expected(*source_replica));
+  EXPECT_EQ(caught->stream().tables_copied(), 3);
 }
 
 }  // namespace
