@@ -299,8 +299,9 @@ absl::StatusOr<std::vector<tablet::QueryResult>> Executor::RunInTransaction(
       s = SqlError(absl::StatusCode::kAborted, sqlstate::kSerializationFailure,
                    absl::StrCat("the transaction was rolled back because ", target_.keyspace,
                                 "/", queries[i].shard,
-                                " was resharded while it was open; retry it (", s.message(),
-                                ")"));
+                                " stopped serving primary traffic (resharding) while it was "
+                                "open; retry it (",
+                                s.message(), ")"));
     }
     if (!s.ok() && first_error.ok()) first_error = s;
   }

@@ -211,6 +211,10 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
                     absl::StrCat("the statement has ", stmt.max_param, " parameters but ",
                                  params.size(), " were given"));
   }
+  if (executor_.in_transaction() && target_.tablet_type == topodata::PRIMARY &&
+      target_.shard.empty()) {
+    RETURN_IF_ERROR(CheckTransactionShards(schema));
+  }
   ASSIGN_OR_RETURN(std::vector<ShardQuery> queries, Route(plan, stmt, schema, target_, params));
   if (queries.size() > 1 && ctx_->metrics.scatters != nullptr) ctx_->metrics.scatters->Inc();
   std::vector<Executor::Applied> none;
@@ -246,7 +250,10 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
     absl::StatusOr<std::vector<tablet::QueryResult>> ran =
         executor_.Run(queries, plan.write, params);
     if (!ran.ok()) {
-      for (Executor::Applied& a : executor_.TakeApplied()) applied->push_back(std::move(a));
+      // A first run leaves them in the executor for RunResharded to take.
+      if (applied != &none) {
+        for (Executor::Applied& a : executor_.TakeApplied()) applied->push_back(std::move(a));
+      }
       return ran.status();
     }
     results = *std::move(ran);
@@ -265,6 +272,25 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
   }
   out.command_tag = Tag(plan, out.data);
   return out;
+}
+
+absl::Status GateSession::CheckTransactionShards(const KeyspaceSchema& schema) const {
+  const std::vector<std::string> used = executor_.transaction_shards();
+  if (used.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<ShardRef>> serving = schema.Shards(topodata::PRIMARY);
+  if (!serving.ok()) return absl::OkStatus();  // routing reports it
+  for (const std::string& shard : used) {
+    bool found = false;
+    for (const ShardRef& ref : *serving) found = found || ref.name == shard;
+    if (!found) {
+      return SqlError(absl::StatusCode::kAborted, sqlstate::kSerializationFailure,
+                      absl::StrCat("the transaction was rolled back because ", target_.keyspace,
+                                   "/", shard,
+                                   " stopped serving primary traffic (resharding) while it was "
+                                   "open; retry it"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<pgwire::Result> GateSession::RunDdl(const Plan& plan, const sql::Statement& stmt) {

@@ -95,6 +95,9 @@ class GateSession : public pgwire::Session {
   absl::StatusOr<pgwire::Result> RunResharded(const GateStatement& stmt,
                                               absl::Span<const tablet::Value> params,
                                               KeyspaceSchema schema, absl::Status failure);
+  // Inside a transaction: 40001 if a shard it began on no longer serves
+  // PRIMARY in schema (resharded away; the tablet rolled its part back).
+  absl::Status CheckTransactionShards(const KeyspaceSchema& schema) const;
   // A schema change: through ctld (table_ddl.h), never inside a transaction.
   absl::StatusOr<pgwire::Result> RunDdl(const Plan& plan, const sql::Statement& stmt);
   absl::StatusOr<pgwire::Result> RunControl(const Plan& plan, const KeyspaceSchema& schema);

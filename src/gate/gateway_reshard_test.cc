@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/sqlstate.h"
 #include "base/wait_for.h"
 #include "ctl/rebuild.h"
 #include "gate/gateway_test_env.h"
@@ -228,6 +229,106 @@ TEST_F(GatewayReshardTest, AStatementTheSourceRefusesWaitsForTheNewServingGraph)
   writer.join();
   EXPECT_TRUE(result.ok()) << result;
   EXPECT_EQ(Rows(kLow, absl::StrCat("id = ", id)) + Rows(kHigh, absl::StrCat("id = ", id)), 1);
+  EXPECT_EQ(Rows(kSource), 0);
+}
+
+// A scattered write: 80- runs it at once, -80 refuses it (already thawed as
+// resharded); after the flip only -40 and 40-80 run it, so every row is
+// updated exactly once.
+TEST_F(GatewayReshardTest, AScatteredWriteRunsOnceOnEveryShard) {
+  std::unique_ptr<GateSession> session = cluster_.Session("app");
+  const std::vector<int64_t> low = IdsOnShard(0, 6);
+  const std::vector<int64_t> high = IdsOnShard(1, 6);
+  for (int64_t id : high) {
+    ASSERT_TRUE(RunSql(*session, absl::StrCat("INSERT INTO kv (id, v) VALUES (", id, ", 0)")).ok());
+  }
+  // The rows of -80's range already sit on the targets (as the copy would
+  // have put them there).
+  for (int64_t id : low) {
+    const uint32_t uid = key::KeyRange::Parse("-40")->Contains(key::HashInt64(id)) ? kLow : kHigh;
+    ASSERT_TRUE(cluster_.tablet(uid)
+                    .engine()
+                    .ExecuteInternal(absl::StrCat("INSERT INTO kv (id, v) VALUES (", id, ", 0)"))
+                    .ok());
+  }
+  auto source = Client(kSource);
+  tablet::ThawWritesRequest thaw;
+  thaw.set_resharded(true);
+  ASSERT_TRUE(source->Call(source->reshard(), &tablet::Reshard::Stub::ThawWrites, thaw).ok());
+  std::atomic<bool> done{false};
+  absl::StatusOr<pgwire::Result> result;
+  std::thread writer([&] {
+    std::unique_ptr<GateSession> s = cluster_.Session("app");
+    result = s->ExecuteText("UPDATE kv SET v = v + 1", {});
+    done.store(true);
+  });
+  ASSERT_TRUE(WaitFor(absl::Seconds(10),
+                      [&] { return cluster_.gateway().context().buffer->buffered() == 1; }));
+  ASSERT_NO_FATAL_FAILURE(FlipPrimary());
+  ASSERT_TRUE(WaitFor(absl::Seconds(10), [&] { return done.load(); }));
+  writer.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->command_tag, "UPDATE 12");
+  EXPECT_EQ(Rows(200, "v = 1"), 6) << Rows(200, "v = 0") << " " << Rows(200, "v = 2") << " "
+                                   << Rows(200);
+  EXPECT_EQ(Rows(kLow, "v = 1") + Rows(kHigh, "v = 1"), 6);
+  EXPECT_EQ(Rows(200, "v <> 1") + Rows(kLow, "v <> 1") + Rows(kHigh, "v <> 1"), 0);
+}
+
+// Inside a transaction: a shard first used after the switch is re-planned;
+// a transaction that already wrote on the old shard fails with 40001.
+TEST_F(GatewayReshardTest, TransactionsAcrossTheSwitch) {
+  const std::vector<int64_t> low = IdsOnShard(0, 3);
+  const std::vector<int64_t> high = IdsOnShard(1, 1);
+  std::unique_ptr<GateSession> old_txn = cluster_.Session("app");
+  ASSERT_TRUE(RunSql(*old_txn, "BEGIN").ok());
+  ASSERT_TRUE(
+      RunSql(*old_txn, absl::StrCat("INSERT INTO kv (id, v) VALUES (", low[1], ", 9)")).ok());
+
+  std::unique_ptr<GateSession> session = cluster_.Session("app");
+  ASSERT_TRUE(RunSql(*session, "BEGIN").ok());
+  ASSERT_TRUE(
+      RunSql(*session, absl::StrCat("INSERT INTO kv (id, v) VALUES (", high[0], ", 1)")).ok());
+
+  // The switch: freeze (old_txn is rolled back after the grace), flip, thaw.
+  auto source = Client(kSource);
+  tablet::FreezeWritesRequest freeze;
+  freeze.set_grace_ms(100);
+  ASSERT_TRUE(source->Call(source->reshard(), &tablet::Reshard::Stub::FreezeWrites, freeze).ok());
+  ASSERT_NO_FATAL_FAILURE(FlipPrimary());
+  tablet::ThawWritesRequest thaw;
+  thaw.set_resharded(true);
+  ASSERT_TRUE(source->Call(source->reshard(), &tablet::Reshard::Stub::ThawWrites, thaw).ok());
+
+  // -80 is this transaction's new shard: re-planned onto -40 or 40-80.
+  absl::StatusOr<tablet::QueryResult> moved =
+      RunSql(*session, absl::StrCat("INSERT INTO kv (id, v) VALUES (", low[0], ", 1)"));
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  ASSERT_TRUE(RunSql(*session, "COMMIT").ok());
+  EXPECT_EQ(Rows(200, absl::StrCat("id = ", high[0])), 1);
+  EXPECT_EQ(Rows(kLow, absl::StrCat("id = ", low[0])) + Rows(kHigh, absl::StrCat("id = ", low[0])),
+            1);
+
+  // old_txn wrote on -80 before the switch: its next write fails with a
+  // retryable 40001 naming the reshard, even on a shard that still serves.
+  const int64_t other = IdsOnShard(1, 2)[1];
+  absl::StatusOr<tablet::QueryResult> lost =
+      RunSql(*old_txn, absl::StrCat("INSERT INTO kv (id, v) VALUES (", other, ", 9)"));
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(SqlState(lost.status()), "40001") << lost.status();
+  EXPECT_NE(lost.status().message().find("app/-80"), absl::string_view::npos) << lost.status();
+  EXPECT_NE(lost.status().message().find("resharding"), absl::string_view::npos)
+      << lost.status();
+  ASSERT_TRUE(RunSql(*old_txn, "ROLLBACK").ok());
+  EXPECT_EQ(Rows(200, absl::StrCat("id = ", other)), 0);
+  // The retry, on the new layout, commits.
+  ASSERT_TRUE(RunSql(*old_txn, "BEGIN").ok());
+  ASSERT_TRUE(
+      RunSql(*old_txn, absl::StrCat("INSERT INTO kv (id, v) VALUES (", low[2], ", 9)")).ok());
+  ASSERT_TRUE(
+      RunSql(*old_txn, absl::StrCat("INSERT INTO kv (id, v) VALUES (", other, ", 9)")).ok());
+  ASSERT_TRUE(RunSql(*old_txn, "COMMIT").ok());
+  EXPECT_EQ(Rows(200, absl::StrCat("id = ", other)), 1);
   EXPECT_EQ(Rows(kSource), 0);
 }
 
