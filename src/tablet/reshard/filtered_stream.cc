@@ -65,6 +65,8 @@ void FilteredStream::Start() {
 }
 
 void FilteredStream::Stop() {
+  // Serialises callers (the manager's Stop and a Reconcile may both stop it).
+  absl::MutexLock stop_lock(&stop_mu_);
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -369,7 +371,6 @@ absl::Status FilteredStream::Follow() {
   o.backoff_initial = config_.backoff_initial;
   o.backoff_max = config_.backoff_max;
   apply_error_.reset();
-  resubscribe_ = false;
   changes::ShardStream stream(ts_, o, from, [this](std::vector<ChangeEvent> events) {
     return OnEvents(std::move(events));
   });
@@ -471,11 +472,9 @@ bool FilteredStream::OnEvents(std::vector<ChangeEvent> events) {
     paused_ = true;
     until_.reset();
   }
-  if (reached) {
-    // The events after `until` were not applied: subscribe again from there.
-    resubscribe_ = true;
-    return false;
-  }
+  // The events after `until` were not applied: end this subscription, and
+  // subscribe again from `until` (once resumed).
+  if (reached) return false;
   return !stopping_;
 }
 

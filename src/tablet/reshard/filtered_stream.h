@@ -115,10 +115,10 @@ class FilteredStream {
   topodata::Keyspace keyspace_;
   std::map<std::string, std::unique_ptr<RowFilter>> filters_;  // by table, lower case
   std::optional<absl::Status> apply_error_;
-  bool resubscribe_ = false;
   absl::Time last_persist_ = absl::InfinitePast();
 
   std::thread thread_;
+  absl::Mutex stop_mu_;  // held by Stop across the join
   mutable absl::Mutex mu_;
   // mu_ protects the following.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
