@@ -98,9 +98,23 @@ void StreamManager::ControlLoop() {
 
 absl::Status StreamManager::Reconcile(const topodata::Shard* shard, bool primary) {
   absl::MutexLock serial(&reconcile_mu_);
-  std::map<uint32_t, topodata::Shard::SourceShard> want;
+  std::map<uint32_t, topodata::Shard::SourceShard> want;    // streams to run
+  std::map<uint32_t, topodata::Shard::SourceShard> listed;  // state to keep
   if (primary && shard != nullptr) {
-    for (const auto& s : shard->source_shards()) want[s.uid()] = s;
+    // A shard that serves PRIMARY writes for itself: it follows no shard of
+    // its own keyspace. The streams a primary switch starts into the side
+    // that still writes stay dormant until the flip takes PRIMARY away, so
+    // an interrupted switch never has both sides applying each other's
+    // changes (docs/resharding.md).
+    bool serves_primary = false;
+    for (const auto& st : shard->served_types()) {
+      serves_primary = serves_primary || st.tablet_type() == topodata::PRIMARY;
+    }
+    for (const auto& s : shard->source_shards()) {
+      listed[s.uid()] = s;
+      if (serves_primary && s.keyspace() == options_.keyspace) continue;
+      want[s.uid()] = s;
+    }
   }
   // Stop what is no longer wanted (or wanted differently).
   std::vector<std::shared_ptr<FilteredStream>> stop;
@@ -124,8 +138,8 @@ absl::Status StreamManager::Reconcile(const topodata::Shard* shard, bool primary
   ASSIGN_OR_RETURN(std::vector<StreamRecord> records, ReadRecords(*engine_));
   std::vector<uint32_t> stale;
   for (const StreamRecord& r : records) {
-    auto w = want.find(r.state.uid());
-    if (w == want.end() || !SameSource(r, w->second)) stale.push_back(r.state.uid());
+    auto w = listed.find(r.state.uid());
+    if (w == listed.end() || !SameSource(r, w->second)) stale.push_back(r.state.uid());
   }
   if (!stale.empty()) {
     RETURN_IF_ERROR(engine_->RunInternalWrite([&](engine::WriteTxn& txn) -> absl::Status {
