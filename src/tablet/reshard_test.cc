@@ -365,6 +365,40 @@ TEST_F(ReshardTest, SyncStreamsStopsAndForgetsAStreamTheRecordDropped) {
   EXPECT_THAT(std::string(on_replica.status().message()), HasSubstr("not the primary"));
 }
 
+// A shard that serves PRIMARY follows no shard of its own keyspace: the
+// streams a primary switch starts into the side that still writes stay
+// dormant (listed, state kept, nothing applied) until PRIMARY moves away.
+TEST_F(ReshardTest, AShardServingPrimaryKeepsItsStreamsDormant) {
+  auto source = Start(100, "-80", topodata::PRIMARY);
+  auto target = Start(200, "-40", topodata::PRIMARY);
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(target, nullptr);
+  CreateSourceTables(*source);
+  auto serve_primary = [&](bool on) {
+    auto r = topo_.ts.UpdateShardFields("app", "-40", [&](topodata::Shard& s) {
+      s.clear_served_types();
+      if (on) s.add_served_types()->set_tablet_type(topodata::PRIMARY);
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(r.ok()) << r.status();
+  };
+  ASSERT_NO_FATAL_FAILURE(serve_primary(true));
+  SetSources(true);
+  auto c = Client(*target);
+  auto sync = c->Call(c->reshard(), &Reshard::Stub::SyncStreams, SyncStreamsRequest());
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_EQ(sync->streams_size(), 0);
+  EXPECT_FALSE(Running(*target));
+
+  ASSERT_NO_FATAL_FAILURE(serve_primary(false));
+  sync = c->Call(c->reshard(), &Reshard::Stub::SyncStreams, SyncStreamsRequest());
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_EQ(sync->streams_size(), 1);
+  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  ASSERT_TRUE(CatchUp(*target, *source).ok());
+  EXPECT_EQ(Actual(*target), Expected(*source));
+}
+
 TEST_F(ReshardTest, WaitForStreamTimesOutNamingBothPositions) {
   auto source = Start(100, "-80", topodata::PRIMARY);
   auto target = Start(200, "-40", topodata::PRIMARY);
