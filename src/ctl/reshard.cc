@@ -59,6 +59,10 @@ absl::StatusOr<nlohmann::json> WaitForCopy(topo::Server& ts, absl::string_view k
                                            const ReshardOptions& o) {
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + o.wait_timeout;
+  // Polled often so the copy time printed is close to the real one;
+  // progress is printed every progress_interval.
+  constexpr absl::Duration kPoll = absl::Milliseconds(100);
+  absl::Time next_progress = start + o.progress_interval;
   while (true) {
     std::vector<std::pair<std::string, tablet::StreamState>> streams;
     bool copying = false;
@@ -79,19 +83,23 @@ absl::StatusOr<nlohmann::json> WaitForCopy(topo::Server& ts, absl::string_view k
     for (const auto& [shard, s] : streams) rows += s.rows_copied();
     if (!copying) {
       const double secs = absl::ToDoubleSeconds(absl::Now() - start);
-      Progress(o, absl::StrCat("copy done: ", rows, " rows in ", absl::StrFormat("%.1f", secs),
-                               " s; the streams now follow the sources"));
+      Progress(o, absl::StrCat("copy done: ", rows, " rows in ", absl::StrFormat("%.2f", secs),
+                               " s (", absl::StrFormat("%.0f", secs > 0 ? rows / secs : 0.0),
+                               " rows/s); the streams now follow the sources"));
       nlohmann::json out = nlohmann::json::array();
       for (const auto& [shard, s] : streams) out.push_back(StreamJson(shard, s));
       return out;
     }
-    Progress(o, CopyProgress(streams));
+    if (absl::Now() >= next_progress) {
+      Progress(o, CopyProgress(streams));
+      next_progress = absl::Now() + o.progress_interval;
+    }
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(absl::StrCat(
           "the copy is still running after ", absl::FormatDuration(o.wait_timeout),
           "; it goes on: follow it with ReshardStatus ", keyspace));
     }
-    absl::SleepFor(std::min(o.progress_interval, deadline - absl::Now()));
+    absl::SleepFor(std::min(kPoll, deadline - absl::Now()));
   }
 }
 
