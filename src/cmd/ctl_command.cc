@@ -73,6 +73,7 @@ void AddCtlCommand(CLI::App& app, CtlContext* ctx) {
   AddVSchemaCommands(ctl, ctx);
   AddDdlCommands(ctl, ctx);
   AddSubscribeCommand(ctl, ctx);
+  AddVDiffCommand(ctl, ctx);
   AddReshardCommands(ctl, ctx);
 }
 

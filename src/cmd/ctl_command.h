@@ -45,6 +45,8 @@ void AddVSchemaCommands(CLI::App* ctl, CtlContext* ctx);
 void AddDdlCommands(CLI::App* ctl, CtlContext* ctx);
 // ctl_subscribe_command.cc: Subscribe (change subscriptions as JSON lines).
 void AddSubscribeCommand(CLI::App* ctl, CtlContext* ctx);
+// ctl_vdiff_command.cc: VDiff (compare resharding targets with their sources).
+void AddVDiffCommand(CLI::App* ctl, CtlContext* ctx);
 // ctl_reshard_commands.cc: Reshard, ReshardStatus, SwitchTraffic, ReverseTraffic, Complete.
 void AddReshardCommands(CLI::App* ctl, CtlContext* ctx);
 
