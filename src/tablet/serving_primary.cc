@@ -73,6 +73,7 @@ void ServingPrimary::OnShardRecord(const topodata::Shard& shard) {
   absl::MutexLock lock(&mu_);
   const bool before = ServesLocked();
   record_serves_ = serves;
+  have_record_ = true;
   // A record without PRIMARY is the flip a resharded thaw announced; one
   // with PRIMARY after it (ReverseTraffic) serves again.
   if (!serves) resharded_ahead_of_record_ = false;
@@ -85,6 +86,10 @@ void ServingPrimary::OnShardRecord(const topodata::Shard& shard) {
 absl::StatusOr<ServingPrimary::Ticket> ServingPrimary::Admit(const Target& target) {
   if (target.tablet_type() != topodata::PRIMARY) return Ticket();
   absl::MutexLock lock(&mu_);
+  if (!have_record_) {
+    return absl::UnavailableError(absl::StrCat("the Shard record of ", keyspace_, "/", shard_,
+                                               " is not read yet; retry"));
+  }
   if (!ServesLocked()) return ReshardedError(keyspace_, shard_);
   ++admitted_;
   return Ticket(this);
@@ -153,6 +158,24 @@ void ServingPrimary::ThawLocked(bool resharded) {
 void ServingPrimary::Loop() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
+    if (!have_record_) {
+      // Normally the Shard watch delivers it before the tablet serves.
+      mu_.AwaitWithTimeout(absl::Condition(
+                               +[](ServingPrimary* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                 return self->have_record_ || self->stopping_;
+                               },
+                               this),
+                           kTopoRetry);
+      if (have_record_ || stopping_) continue;
+      mu_.Unlock();
+      absl::StatusOr<topo::ShardInfo> shard = ts_->GetShard(keyspace_, shard_);
+      mu_.Lock();
+      if (shard.ok() && !have_record_) {
+        record_serves_ = ServesPrimary(shard->record);
+        have_record_ = true;
+      }
+      continue;
+    }
     if (draining_) {
       if (admitted_ == 0) {
         // Every statement admitted before the mark is gone: what still

@@ -83,7 +83,8 @@ class ServingPrimary {
   // to end). Idempotent.
   void Stop();
 
-  // The Shard record as the tablet observes it.
+  // The Shard record as the tablet observes it. Until the first one, PRIMARY
+  // statements get Unavailable (retryable) and the thread reads the record.
   void OnShardRecord(const topodata::Shard& shard);
 
   // A user statement aimed at target, outside a transaction (or its Begin):
@@ -124,6 +125,9 @@ class ServingPrimary {
   mutable absl::Mutex mu_;
   // mu_ protects the following.
   bool record_serves_ ABSL_GUARDED_BY(mu_) = true;  // the newest observed record
+  // No record observed yet (the watch could not start): PRIMARY statements
+  // get Unavailable until the thread has read it.
+  bool have_record_ ABSL_GUARDED_BY(mu_) = false;
   // ThawWrites(resharded) came while the observed record still served
   // PRIMARY: refuse until the watch shows the flip.
   bool resharded_ahead_of_record_ ABSL_GUARDED_BY(mu_) = false;
