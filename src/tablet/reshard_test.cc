@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "key/key_range.h"
 #include "key/vindex.h"
-#include "tablet/shard_tablets_test.h"
+#include "tablet/reshard_tablets_test.h"
 
 namespace shale::tablet {
 namespace {
@@ -24,47 +24,9 @@ using ::testing::HasSubstr;
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-class ReshardTest : public ShardTabletsTest {
+class ReshardTest : public ReshardTabletsTest {
  protected:
-  void SetUp() override {
-    // Keyspace app: items by id (the keyspace's column), orders by
-    // customer_id (not their primary key), countries a reference table.
-    topodata::Keyspace k;
-    k.set_sharding_column_name("id");
-    k.set_sharding_column_type(topodata::UINT64);
-    ASSERT_TRUE(topo_.ts.CreateKeyspace("app", k).ok());
-    topodata::VSchema v;
-    v.set_sharded(true);
-    (*v.mutable_tables())["orders"].add_column_vindexes()->set_column("customer_id");
-    (*v.mutable_tables())["countries"].set_type(topodata::VSchema::REFERENCE);
-    ASSERT_TRUE(topo_.ts.SaveVSchema("app", v).ok());
-    ASSERT_TRUE(topo_.ts.CreateShard("app", "-80").ok());
-    ASSERT_TRUE(topo_.ts.CreateShard("app", "-40").ok());
-  }
-
-  std::unique_ptr<TabletServer> Start(uint32_t uid, const std::string& shard,
-                                      topodata::TabletType type) {
-    TabletServerOptions o = TestTabletOptions(uid, type, dir_.path());
-    o.shard = shard;
-    o.heartbeat_interval = absl::Milliseconds(200);
-    auto s = TabletServer::Start(&topo_.ts, o);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? *std::move(s) : nullptr;
-  }
-
-  static absl::StatusOr<QueryResult> Dba(TabletServer& t, const std::string& sql) {
-    auto c = Client(t);
-    ExecuteFetchAsDbaRequest req;
-    req.set_sql(sql);
-    auto r = c->Call(c->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req, absl::Seconds(30));
-    if (!r.ok()) return r.status();
-    return r->result();
-  }
-
-  void Must(TabletServer& t, const std::string& sql) {
-    auto r = Dba(t, sql);
-    ASSERT_TRUE(r.ok()) << sql << ": " << r.status();
-  }
+  void SetUp() override { CreateReshardKeyspace({"-80", "-40"}); }
 
   void CreateSourceTables(TabletServer& source) {
     Must(source, "CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER, name TEXT)");
@@ -153,54 +115,26 @@ class ReshardTest : public ShardTabletsTest {
 };
 
 // A writer on the source: inserts, updates (also of orders, whose event
-// lacks the sharding column) and deletes, until stopped.
-class SourceWriter {
+// lacks the sharding column) and deletes, until stopped. Inserts keys from
+// `first` up.
+class SourceWriter : public DbaWriter {
  public:
-  // Inserts keys from `first` up.
   explicit SourceWriter(TabletServer& source, int first = 1000)
-      : client_(ShardTabletsTestClient(source)) {
-    thread_ = std::thread([this, first] {
-      for (int i = first; !stop_.load(); ++i) {
-        const int old = i % 300 + 1;  // a row of the copy
-        Run(absl::StrCat("INSERT INTO items VALUES (", i, ",", i, ",'w')"));
-        Run(absl::StrCat("UPDATE items SET v = v + 1, name = 'u' WHERE id IN (", old, ",", i - 3,
-                         ")"));
-        Run(absl::StrCat("DELETE FROM items WHERE id IN (", i - 7, ",", (i * 7) % 300 + 1, ")"));
-        Run(absl::StrCat("INSERT INTO orders VALUES (", i, ",", i % 41, ",'w')"));
-        Run(absl::StrCat("UPDATE orders SET note = 'changed", i, "' WHERE id IN (", old, ",",
-                         i - 2, ")"));
-        Run(absl::StrCat("DELETE FROM orders WHERE id = ", i - 5));
-        Run(absl::StrCat("UPDATE countries SET name = 'c", i, "' WHERE code = 'fr'"));
-        writes_.fetch_add(1);
-      }
-    });
-  }
-  ~SourceWriter() { Stop(); }
-  void Stop() {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
-  }
-  int writes() const { return writes_.load(); }
-  int errors() const { return errors_.load(); }
-
- private:
-  static std::unique_ptr<TabletClient> ShardTabletsTestClient(TabletServer& t) {
-    return TabletClient::Connect("127.0.0.1:" + std::to_string(t.grpc_port()));
-  }
-  void Run(const std::string& sql) {
-    ExecuteFetchAsDbaRequest req;
-    req.set_sql(sql);
-    auto r = client_->Call(client_->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req);
-    if (!r.ok()) {
-      ADD_FAILURE() << sql << ": " << r.status();
-      errors_.fetch_add(1);
-    }
-  }
-  std::unique_ptr<TabletClient> client_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> writes_{0};
-  std::atomic<int> errors_{0};
-  std::thread thread_;
+      : DbaWriter(first, [&source](int64_t i) {
+          const int64_t old = i % 300 + 1;  // a row of the copy
+          return Statements{
+              {&source, absl::StrCat("INSERT INTO items VALUES (", i, ",", i, ",'w')")},
+              {&source, absl::StrCat("UPDATE items SET v = v + 1, name = 'u' WHERE id IN (", old,
+                                     ",", i - 3, ")")},
+              {&source, absl::StrCat("DELETE FROM items WHERE id IN (", i - 7, ",",
+                                     (i * 7) % 300 + 1, ")")},
+              {&source, absl::StrCat("INSERT INTO orders VALUES (", i, ",", i % 41, ",'w')")},
+              {&source, absl::StrCat("UPDATE orders SET note = 'changed", i, "' WHERE id IN (",
+                                     old, ",", i - 2, ")")},
+              {&source, absl::StrCat("DELETE FROM orders WHERE id = ", i - 5)},
+              {&source, absl::StrCat("UPDATE countries SET name = 'c", i, "' WHERE code = 'fr'")},
+          };
+        }, /*fail_test_on_error=*/true) {}
 };
 
 TEST_F(ReshardTest, CopiesTheRangeThenStreamsExactlyOnceAndResumesAfterARestart) {

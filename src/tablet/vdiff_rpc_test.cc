@@ -141,43 +141,18 @@ TEST_F(RowHashesTest, CompositeKeyReferenceTableAndErrors) {
 
 // A writer on both sources (only rows of their own ranges) while VDiff runs:
 // inserts, updates and deletes of items.
-class SourcesWriter {
+class SourcesWriter : public DbaWriter {
  public:
   explicit SourcesWriter(std::function<TabletServer&(int64_t)> source_of)
-      : source_of_(std::move(source_of)) {
-    thread_ = std::thread([this] {
-      for (int64_t id = 100000; !stop_.load(); ++id) {
-        if (!key::KeyRange::Parse("-80")->Contains(key::HashInt64(id))) continue;
-        TabletServer& s = source_of_(id);
-        Run(s, absl::StrCat("INSERT INTO items VALUES (", id, ", 1, 'w')"));
-        Run(s, absl::StrCat("UPDATE items SET v = v + 1 WHERE id = ", id));
-        Run(s, absl::StrCat("DELETE FROM items WHERE id = ", id - 3));
-        writes_.fetch_add(1);
-      }
-    });
-  }
-  ~SourcesWriter() { Stop(); }
-  void Stop() {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
-  }
-  int writes() const { return writes_.load(); }
-  int errors() const { return errors_.load(); }
-
- private:
-  void Run(TabletServer& t, const std::string& sql) {
-    auto c = TabletClient::Connect("127.0.0.1:" + std::to_string(t.grpc_port()));
-    ExecuteFetchAsDbaRequest req;
-    req.set_sql(sql);
-    if (!c->Call(c->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req).ok()) {
-      errors_.fetch_add(1);
-    }
-  }
-  std::function<TabletServer&(int64_t)> source_of_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> writes_{0};
-  std::atomic<int> errors_{0};
-  std::thread thread_;
+      : DbaWriter(100000, [source_of = std::move(source_of)](int64_t id) {
+          if (!key::KeyRange::Parse("-80")->Contains(key::HashInt64(id))) return Statements{};
+          TabletServer* s = &source_of(id);
+          return Statements{
+              {s, absl::StrCat("INSERT INTO items VALUES (", id, ", 1, 'w')")},
+              {s, absl::StrCat("UPDATE items SET v = v + 1 WHERE id = ", id)},
+              {s, absl::StrCat("DELETE FROM items WHERE id = ", id - 3)},
+          };
+        }, /*fail_test_on_error=*/false) {}
 };
 
 TEST_F(VDiffTest, CleanMergeMatchesWhileWritesGoOn) {

@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "key/key_range.h"
 #include "key/vindex.h"
-#include "tablet/shard_tablets_test.h"
+#include "tablet/reshard_tablets_test.h"
 
 namespace shale::tablet {
 
@@ -22,21 +22,10 @@ namespace shale::tablet {
 // target -80 with one stream from each. Items are sharded by id (the
 // keyspace's column), orders by customer_id (the VSchema), countries is a
 // reference table every source holds whole.
-class VDiffTablets : public ShardTabletsTest {
+class VDiffTablets : public ReshardTabletsTest {
  protected:
   void SetUp() override {
-    topodata::Keyspace k;
-    k.set_sharding_column_name("id");
-    k.set_sharding_column_type(topodata::UINT64);
-    ASSERT_TRUE(topo_.ts.CreateKeyspace("app", k).ok());
-    topodata::VSchema v;
-    v.set_sharded(true);
-    (*v.mutable_tables())["orders"].add_column_vindexes()->set_column("customer_id");
-    (*v.mutable_tables())["countries"].set_type(topodata::VSchema::REFERENCE);
-    ASSERT_TRUE(topo_.ts.SaveVSchema("app", v).ok());
-    for (const char* shard : {"-40", "40-80", "-80"}) {
-      ASSERT_TRUE(topo_.ts.CreateShard("app", shard).ok());
-    }
+    CreateReshardKeyspace({"-40", "40-80", "-80"});
     low_ = Start(101, "-40");
     high_ = Start(201, "40-80");
     target_ = Start(301, "-80");
@@ -71,26 +60,6 @@ class VDiffTablets : public ShardTabletsTest {
     });
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] { return Running(1) && Running(2); }));
-  }
-
-  std::unique_ptr<TabletServer> Start(uint32_t uid, const std::string& shard) {
-    TabletServerOptions o = TestTabletOptions(uid, topodata::PRIMARY, dir_.path());
-    o.shard = shard;
-    o.heartbeat_interval = absl::Milliseconds(200);
-    auto s = TabletServer::Start(&topo_.ts, o);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? *std::move(s) : nullptr;
-  }
-
-  static absl::Status Dba(TabletServer& t, const std::string& sql) {
-    auto c = Client(t);
-    ExecuteFetchAsDbaRequest req;
-    req.set_sql(sql);
-    return c->Call(c->manager(), &TabletManager::Stub::ExecuteFetchAsDba, req).status();
-  }
-  static void Must(TabletServer& t, const std::string& sql) {
-    absl::Status s = Dba(t, sql);
-    ASSERT_TRUE(s.ok()) << sql << ": " << s;
   }
 
   static bool InTarget(int64_t id) {
