@@ -166,11 +166,22 @@ absl::StatusOr<pgwire::Result> GateSession::RunResharded(const GateStatement& st
   const absl::Time since = absl::Now();
   std::vector<Executor::Applied> applied = executor_.TakeApplied();
   const std::string what = absl::StrCat("keyspace ", target_.keyspace, " (resharded)");
+  // The SrvKeyspace can reach this gateway before a new shard's primary has
+  // seen its own Shard record serve PRIMARY; that primary then refuses too,
+  // and no further SrvKeyspace change comes. So the wait for a change is cut
+  // into growing pauses, and the statement is planned and sent again after
+  // each, until the buffer window ends.
+  absl::Duration pause = absl::Milliseconds(10);
   while (true) {
     // schema holds the SrvKeyspace the statement was planned with.
     absl::Status held = ctx_->buffer->Hold(what, since, [&](absl::Time deadline) {
-      return ctx_->schemas->WaitForSrvKeyspaceChange(target_.keyspace, &schema.srv(), deadline);
+      if (ctx_->schemas->WaitForSrvKeyspaceChange(target_.keyspace, &schema.srv(),
+                                                  std::min(deadline, absl::Now() + pause))) {
+        return true;
+      }
+      return absl::Now() < deadline;
     });
+    pause = std::min(pause * 2, absl::Milliseconds(320));
     if (!held.ok()) {
       return SqlError(held.code(), SqlStateOrDefault(held),
                       absl::StrCat(held.message(), "; last error: ", failure.message()));

@@ -309,12 +309,21 @@ TEST_F(GatewayReshardTest, TransactionsAcrossTheSwitch) {
   EXPECT_EQ(Rows(kLow, absl::StrCat("id = ", low[0])) + Rows(kHigh, absl::StrCat("id = ", low[0])),
             1);
 
-  // old_txn wrote on -80 before the switch: its next write fails with a
-  // retryable 40001 naming the reshard, even on a shard that still serves.
+  // old_txn wrote on -80 before the switch: once the gateway knows of the
+  // switch (its SrvKeyspace watch may deliver it after the re-planned
+  // statement above, which waited for any change), the transaction's next
+  // write fails with a retryable 40001 naming the reshard, even on a shard
+  // that still serves.
+  ASSERT_TRUE(WaitFor(absl::Seconds(10), [&] {
+    absl::StatusOr<KeyspaceSchema> schema = cluster_.gateway().context().schemas->Get("app");
+    if (!schema.ok()) return false;
+    absl::StatusOr<std::vector<ShardRef>> shards = schema->Shards(topodata::PRIMARY);
+    return shards.ok() && shards->size() == 3 && shards->front().name == "-40";
+  }));
   const int64_t other = IdsOnShard(1, 2)[1];
   absl::StatusOr<tablet::QueryResult> lost =
       RunSql(*old_txn, absl::StrCat("INSERT INTO kv (id, v) VALUES (", other, ", 9)"));
-  ASSERT_FALSE(lost.ok());
+  ASSERT_FALSE(lost.ok()) << "the write of a transaction begun on -80 ran: " << lost->DebugString();
   EXPECT_EQ(SqlState(lost.status()), "40001") << lost.status();
   EXPECT_NE(lost.status().message().find("app/-80"), absl::string_view::npos) << lost.status();
   EXPECT_NE(lost.status().message().find("resharding"), absl::string_view::npos)
