@@ -85,7 +85,11 @@ class ShardTabletsTest : public ::testing::Test {
     LogPosition have = replica.replication().position().Get();
     while (absl::Now() < deadline) {
       have = replica.replication().position().Get();
-      if (have.seq() > want.seq() || (have.seq() == want.seq() && have.term() == want.term())) {
+      // Past the primary's entry in the same or a newer term. A replica
+      // further along in an older term has diverged (a deposed primary that
+      // went on writing alone): it is not caught up until it has rejoined.
+      if ((have.seq() > want.seq() && have.term() >= want.term()) ||
+          (have.seq() == want.seq() && have.term() == want.term())) {
         return;
       }
       replica.replication().position().WaitPast(have.seq(), absl::Now() + absl::Milliseconds(50));
