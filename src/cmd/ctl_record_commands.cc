@@ -1,5 +1,6 @@
 // `shale ctl` commands for keyspace, shard, cell and tablet records.
 
+#include <iostream>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -108,10 +109,19 @@ void AddShardCommands(CLI::App* ctl, CtlContext* ctx) {
       };
     });
   };
-  add("CreateShard", "Create a shard; its name is its key range", true,
+  add("CreateShard",
+      "Create a shard; its name is its key range. A shard overlapping existing ones serves "
+      "nothing: it is a resharding target (see Reshard)",
+      true,
       [](topo::Server& ts, const std::string& ks, const std::string& shard) -> Result {
         RETURN_IF_ERROR(ts.CreateShard(ks, shard));
         ASSIGN_OR_RETURN(topo::ShardInfo si, ts.GetShard(ks, shard));
+        if (si.record.served_types().empty()) {
+          std::cerr << "note: " << ks << "/" << shard
+                    << " overlaps existing shards, so it serves nothing for now: a resharding "
+                       "target (start its tablets, then Reshard "
+                    << ks << " --source ... --target " << shard << ")" << std::endl;
+        }
         return ctl::RecordToJson(si.record);
       });
   add("GetShard", "Print a shard record", false,
