@@ -74,6 +74,14 @@ class ReshardTest : public ReshardTabletsTest {
            Rows(target, "countries", -1, "-");
   }
 
+  // Creates the source's tables and rows, makes the target follow it, and
+  // waits until its stream has copied and runs.
+  void Follow(TabletServer& source, TabletServer& target) {
+    CreateSourceTables(source);
+    SetSources(true);
+    ASSERT_TRUE(WaitFor(kWait, [&] { return Running(target); }));
+  }
+
   void SetSources(bool on) {
     auto r = topo_.ts.UpdateShardFields("app", "-40", [&](topodata::Shard& s) {
       s.clear_source_shards();
@@ -263,9 +271,7 @@ TEST_F(ReshardTest, SyncStreamsStopsAndForgetsAStreamTheRecordDropped) {
   auto replica = Start(201, "-40", topodata::REPLICA);
   ASSERT_NE(source, nullptr);
   ASSERT_NE(target, nullptr);
-  CreateSourceTables(*source);
-  SetSources(true);
-  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  ASSERT_NO_FATAL_FAILURE(Follow(*source, *target));
   ASSERT_TRUE(CatchUp(*target, *source).ok());
 
   // SyncStreams answers from the record it reads itself.
@@ -338,9 +344,7 @@ TEST_F(ReshardTest, WaitForStreamTimesOutNamingBothPositions) {
   auto target = Start(200, "-40", topodata::PRIMARY);
   ASSERT_NE(source, nullptr);
   ASSERT_NE(target, nullptr);
-  CreateSourceTables(*source);
-  SetSources(true);
-  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  ASSERT_NO_FATAL_FAILURE(Follow(*source, *target));
   auto c = Client(*target);
   WaitForStreamRequest w;
   w.set_uid(1);
@@ -359,9 +363,7 @@ TEST_F(ReshardTest, PauseAndResumeUntilHoldTheStreamAtAnEntry) {
   auto target = Start(200, "-40", topodata::PRIMARY);
   ASSERT_NE(source, nullptr);
   ASSERT_NE(target, nullptr);
-  CreateSourceTables(*source);
-  SetSources(true);
-  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  ASSERT_NO_FATAL_FAILURE(Follow(*source, *target));
   ASSERT_TRUE(CatchUp(*target, *source).ok());
 
   auto paused = target->streams().Pause(1);
@@ -499,9 +501,7 @@ TEST_F(ReshardTest, APlannedMigrationOfTheTargetMovesTheStream) {
   ASSERT_NE(source, nullptr);
   ASSERT_NE(target, nullptr);
   ASSERT_NE(replica, nullptr);
-  CreateSourceTables(*source);
-  SetSources(true);
-  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  ASSERT_NO_FATAL_FAILURE(Follow(*source, *target));
   SourceWriter writer(*source);
   ASSERT_TRUE(WaitFor(kWait, [&] { return writer.writes() > 10; }));
   const int64_t term = target->state().Snapshot().record.primary_term();
@@ -576,9 +576,7 @@ TEST_F(ReshardTest, TheStreamFollowsTheSourceAcrossAPlannedMigration) {
   ASSERT_NE(source, nullptr);
   ASSERT_NE(source_replica, nullptr);
   ASSERT_NE(target, nullptr);
-  CreateSourceTables(*source);
-  SetSources(true);
-  ASSERT_TRUE(WaitFor(kWait, [&] { return Running(*target); }));
+  ASSERT_NO_FATAL_FAILURE(Follow(*source, *target));
   {
     SourceWriter writer(*source);
     ASSERT_TRUE(WaitFor(kWait, [&] { return writer.writes() > 10; }));
