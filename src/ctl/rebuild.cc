@@ -77,6 +77,7 @@ absl::StatusOr<topodata::SrvKeyspace> BuildSrvKeyspace(
     out->set_tablet_type(sf.tablet_type());
     out->set_keyspace(sf.keyspace());
   }
+  *srv.mutable_routing_rules() = ks.routing_rules();
   return srv;
 }
 
