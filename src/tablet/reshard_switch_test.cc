@@ -65,26 +65,6 @@ class ReshardSwitchTest : public ShardTabletsTest {
   }
 };
 
-// One write to app/0@PRIMARY sent on its own thread; done once answered.
-struct PendingWrite {
-  PendingWrite(TabletClient* c, std::string sql)
-      : thread([this, c, sql] {
-          ExecuteRequest req;
-          req.mutable_target()->set_keyspace("app");
-          req.mutable_target()->set_shard("0");
-          req.mutable_target()->set_tablet_type(topodata::PRIMARY);
-          req.set_sql(sql);
-          status = c->Call(c->query(), &Query::Stub::Execute, req, absl::Seconds(60)).status();
-          done.store(true);
-        }) {}
-  ~PendingWrite() {
-    if (thread.joinable()) thread.join();
-  }
-  std::atomic<bool> done{false};
-  absl::Status status;
-  std::thread thread;
-};
-
 TEST_F(ReshardSwitchTest, FreezeHoldsWritesCoversTheAdmittedOnesAndThawLetsThemRun) {
   ASSERT_NO_FATAL_FAILURE(CreateSemiSyncKeyspace());
   auto p = StartTablet(1, topodata::PRIMARY);

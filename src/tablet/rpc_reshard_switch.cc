@@ -39,7 +39,9 @@ grpc::Status ReshardService::FreezeWrites(grpc::ServerContext*, const FreezeWrit
 grpc::Status ReshardService::ThawWrites(grpc::ServerContext*, const ThawWritesRequest* request,
                                         ThawWritesResponse*) {
   return RunTabletCall(ctx_, [&]() -> absl::Status {
-    ctx_->serving_primary->Thaw(request->resharded());
+    ctx_->serving_primary->Thaw(
+        request->resharded(),
+        std::vector<std::string>(request->denied_tables().begin(), request->denied_tables().end()));
     return absl::OkStatus();
   });
 }

@@ -108,7 +108,7 @@ grpc::Status TabletManagerService::ExecuteFetchAsDba(grpc::ServerContext*,
                                                      ExecuteFetchAsDbaResponse* response) {
   return RunQueryCall(ctx_, QueryKind::kDba, true, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<engine::Value> binds, FromProtoValues(request->binds()));
-    ASSIGN_OR_RETURN(engine::ResultSet rs, ctx_->engine->Execute(request->sql(), binds));
+    ASSIGN_OR_RETURN(engine::ResultSet rs, ctx_->engine->ExecuteAsDba(request->sql(), binds));
     *response->mutable_result() = ToProtoResult(rs);
     return absl::OkStatus();
   });

@@ -1,6 +1,10 @@
 #include "tablet/serving_primary.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "tablet/client/resharded.h"
@@ -68,12 +72,44 @@ bool ServingPrimary::frozen() const {
   return frozen_;
 }
 
+void ServingPrimary::SetRecordDeniedLocked(const topodata::Shard& shard) {
+  absl::flat_hash_set<std::string> denied;
+  for (const std::string& t : shard.denied_tables()) denied.insert(absl::AsciiStrToLower(t));
+  for (const std::string& t : denied) ahead_denied_.erase(t);
+  if (denied != record_denied_) {
+    std::vector<std::string> sorted(denied.begin(), denied.end());
+    std::sort(sorted.begin(), sorted.end());
+    spdlog::info("{}/{}: denied tables of the Shard record: [{}]", keyspace_, shard_,
+                 absl::StrJoin(sorted, ", "));
+  }
+  record_denied_ = std::move(denied);
+  UpdateAnyDeniedLocked();
+}
+
+bool ServingPrimary::DeniedLocked(const std::string& lower) const {
+  return record_denied_.contains(lower) || ahead_denied_.contains(lower);
+}
+
+void ServingPrimary::UpdateAnyDeniedLocked() {
+  any_denied_.store(!record_denied_.empty() || !ahead_denied_.empty());
+}
+
+absl::Status ServingPrimary::CheckTables(const std::vector<std::string>& tables) const {
+  if (tables.empty() || !any_denied_.load()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  for (const std::string& t : tables) {
+    if (DeniedLocked(absl::AsciiStrToLower(t))) return MovedTableError(keyspace_, shard_, t);
+  }
+  return absl::OkStatus();
+}
+
 void ServingPrimary::OnShardRecord(const topodata::Shard& shard) {
   const bool serves = ServesPrimary(shard);
   absl::MutexLock lock(&mu_);
   const bool before = ServesLocked();
   record_serves_ = serves;
   have_record_ = true;
+  SetRecordDeniedLocked(shard);
   // A record without PRIMARY is the flip a resharded thaw announced; one
   // with PRIMARY after it (ReverseTraffic) serves again.
   if (!serves) resharded_ahead_of_record_ = false;
@@ -128,8 +164,16 @@ absl::StatusOr<LogPosition> ServingPrimary::Freeze(absl::Duration max_freeze,
   return *position;
 }
 
-void ServingPrimary::Thaw(bool resharded) {
+void ServingPrimary::Thaw(bool resharded, const std::vector<std::string>& denied_tables) {
   absl::MutexLock lock(&mu_);
+  for (const std::string& t : denied_tables) {
+    std::string lower = absl::AsciiStrToLower(t);
+    if (DeniedLocked(lower)) continue;
+    spdlog::info("{}/{}: table {} denied by ThawWrites (ahead of the Shard record)", keyspace_,
+                 shard_, t);
+    ahead_denied_.insert(std::move(lower));
+  }
+  UpdateAnyDeniedLocked();
   ThawLocked(resharded);
 }
 
@@ -173,6 +217,7 @@ void ServingPrimary::Loop() {
       if (shard.ok() && !have_record_) {
         record_serves_ = ServesPrimary(shard->record);
         have_record_ = true;
+        SetRecordDeniedLocked(shard->record);
       }
       continue;
     }
@@ -206,6 +251,7 @@ void ServingPrimary::Loop() {
       }
       record_serves_ = ServesPrimary(shard->record);
       if (!record_serves_) resharded_ahead_of_record_ = false;
+      SetRecordDeniedLocked(shard->record);
       spdlog::warn("{}/{}: no ThawWrites in time; auto-thaw: the Shard record {} PRIMARY",
                    keyspace_, shard_, record_serves_ ? "still serves" : "no longer serves");
       ThawLocked(/*resharded=*/!record_serves_);

@@ -27,18 +27,31 @@
 //    still serves PRIMARY, else as resharded=true (while the topology cannot
 //    be read the writes keep waiting; they time out at the gate as
 //    Unavailable, retryable).
+//  - Denied tables (MoveTables): the Shard record's denied_tables, plus the
+//    tables a ThawWrites named ahead of the record (an ahead entry is
+//    dropped once a record lists it, so a later record without it, say after
+//    ReverseTraffic, serves it again). CheckTables gives MovedTableError
+//    (IsResharded) for a statement on one of them; the engine calls it for
+//    every user statement on a writable engine, in transactions too, and for
+//    a write after the WriteGate, so the writes that waited at the freeze
+//    meet the thaw's tables (EngineOptions::check_user_statement).
+//    ExecuteFetchAsDba and internal writes (streams) are not concerned.
+//    Names compare case-insensitively (ASCII, as SQLite's).
 //
 // Owned by the TabletServer; the topo::Server, Leadership and WriteGate are
 // borrowed and outlive it (Stop() before they go). Thread-safe: the query
-// path calls Admit from gRPC and session threads, the Shard watch calls
-// OnShardRecord, the Reshard service Freeze/Thaw; one thread of its own runs
-// the auto-thaw.
+// path calls Admit from gRPC and session threads, the engine CheckTables from
+// statement threads, the Shard watch calls OnShardRecord, the Reshard service
+// Freeze/Thaw; one thread of its own runs the auto-thaw.
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -100,13 +113,21 @@ class ServingPrimary {
   // abandoned). Again while frozen: flushes again and restarts the clock.
   absl::StatusOr<LogPosition> Freeze(absl::Duration max_freeze, absl::Duration grace,
                                      absl::Duration flush_timeout);
-  // ThawWrites. Without a freeze: resharded still marks the shard as not
-  // serving (a repeated call is harmless).
-  void Thaw(bool resharded);
+  // ThawWrites. denied_tables join the denied tables first (those the
+  // record does not deny already). Without a freeze: resharded still marks
+  // the shard as not serving (a repeated call is harmless).
+  void Thaw(bool resharded, const std::vector<std::string>& denied_tables = {});
+
+  // MovedTableError for the first of tables that is denied; else OK.
+  absl::Status CheckTables(const std::vector<std::string>& tables) const;
 
  private:
   void Return();
   bool ServesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes a Shard record's denied_tables (and drops the ahead entries it lists).
+  void SetRecordDeniedLocked(const topodata::Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool DeniedLocked(const std::string& lower) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UpdateAnyDeniedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the freeze of epoch (if it is still the current one): OK, or marks
   // the shard as not serving and starts the drain (below).
   void ThawLocked(bool resharded) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -137,6 +158,11 @@ class ServingPrimary {
   absl::Time thaw_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool draining_ ABSL_GUARDED_BY(mu_) = false;  // a resharded thaw waits for old tickets
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Denied tables, lower case: the newest record's, and ThawWrites' ahead of it.
+  absl::flat_hash_set<std::string> record_denied_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> ahead_denied_ ABSL_GUARDED_BY(mu_);
+  // Whether either set is non-empty: CheckTables takes no lock without.
+  std::atomic<bool> any_denied_{false};
 };
 
 }  // namespace shale::tablet

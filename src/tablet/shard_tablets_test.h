@@ -2,10 +2,13 @@
 
 // The fixture of the tests that run several in-process tablets of one shard
 // (app/0) over loopback gRPC on the memory topology: replication_test.cc,
-// changes_test.cc. Test-only; each test owns its fixture.
+// changes_test.cc. Test-only; each test owns its fixture. PendingWrite: one
+// write on a thread of its own (owned by the test).
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -16,6 +19,15 @@
 #include "tablet/test_topo.h"
 
 namespace shale::tablet {
+
+inline Target TestTarget(const std::string& keyspace, const std::string& shard,
+                         topodata::TabletType type = topodata::PRIMARY) {
+  Target t;
+  t.set_keyspace(keyspace);
+  t.set_shard(shard);
+  t.set_tablet_type(type);
+  return t;
+}
 
 class ShardTabletsTest : public ::testing::Test {
  protected:
@@ -34,10 +46,13 @@ class ShardTabletsTest : public ::testing::Test {
 
   static absl::StatusOr<QueryResult> Exec(TabletClient& c, const std::string& sql,
                                           topodata::TabletType type = topodata::PRIMARY) {
+    return ExecAt(c, TestTarget("app", "0", type), sql);
+  }
+
+  static absl::StatusOr<QueryResult> ExecAt(TabletClient& c, const Target& target,
+                                            const std::string& sql) {
     ExecuteRequest req;
-    req.mutable_target()->set_keyspace("app");
-    req.mutable_target()->set_shard("0");
-    req.mutable_target()->set_tablet_type(type);
+    *req.mutable_target() = target;
     req.set_sql(sql);
     auto r = c.Call(c.query(), &Query::Stub::Execute, req, absl::Seconds(30));
     if (!r.ok()) return r.status();
@@ -108,6 +123,26 @@ class ShardTabletsTest : public ::testing::Test {
 
   TestTopo topo_;
   TestDir dir_;
+};
+
+// One write (to app/0@PRIMARY unless told) sent on its own thread; done once
+// answered.
+struct PendingWrite {
+  PendingWrite(TabletClient* c, std::string sql,
+               Target target = TestTarget("app", "0"))
+      : thread([this, c, sql, target] {
+          ExecuteRequest req;
+          *req.mutable_target() = target;
+          req.set_sql(sql);
+          status = c->Call(c->query(), &Query::Stub::Execute, req, absl::Seconds(60)).status();
+          done.store(true);
+        }) {}
+  ~PendingWrite() {
+    if (thread.joinable()) thread.join();
+  }
+  std::atomic<bool> done{false};
+  absl::Status status;
+  std::thread thread;
 };
 
 }  // namespace shale::tablet

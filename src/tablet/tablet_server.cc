@@ -127,6 +127,12 @@ absl::Status TabletServer::Init() {
   eo.idle_timeout = options_.txn_idle_timeout;
   eo.commit_hook = replication_->log_writer();
   eo.write_gate = &gate_;
+  // MoveTables' denied tables. The engine exists before serving_primary_,
+  // but user statements arrive only once the tablet is ready.
+  eo.check_user_statement = [this](const engine::StatementInfo& info) {
+    ServingPrimary* sp = serving_primary_.get();
+    return sp == nullptr ? absl::OkStatus() : sp->CheckTables(info.tables);
+  };
   const std::string db_path =
       (std::filesystem::path(options_.data_dir) / (startup->record.db_name() + ".db")).string();
   ASSIGN_OR_RETURN(engine_, engine::Engine::Open(db_path, std::move(eo)));

@@ -18,6 +18,14 @@ absl::Status ReshardedError(absl::string_view keyspace, absl::string_view shard)
                                "serving graph"));
 }
 
+absl::Status MovedTableError(absl::string_view keyspace, absl::string_view shard,
+                             absl::string_view table) {
+  return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kSerializationFailure,
+                  absl::StrCat(kPrefix, " table ", table, " of ", keyspace, "/", shard,
+                               " is served by another keyspace (MoveTables); re-plan with the "
+                               "new routing rules"));
+}
+
 bool IsResharded(const absl::Status& status) {
   return absl::IsFailedPrecondition(status) && absl::StartsWith(status.message(), kPrefix);
 }

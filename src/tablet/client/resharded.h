@@ -8,7 +8,9 @@
 //
 // FailedPrecondition, SQLSTATE 40001 (a client that ever sees it may retry),
 // message "resharded: <keyspace>/<shard> no longer serves primary traffic;
-// ...". Made on the tablet, read on the gateway: the predicate looks at the
+// ...". MovedTableError is its MoveTables form, for one table a shard no
+// longer (or not yet) serves: same code, SQLSTATE and prefix, so IsResharded
+// holds. Made on the tablet, read on the gateway: the predicate looks at the
 // code and the message prefix only, which survive every transport (gRPC,
 // the session port). Stateless functions, any thread.
 
@@ -18,6 +20,10 @@
 namespace shale::tablet {
 
 absl::Status ReshardedError(absl::string_view keyspace, absl::string_view shard);
+// "resharded: table T of KS/SHARD is served by another keyspace (MoveTables);
+// re-plan with the new routing rules".
+absl::Status MovedTableError(absl::string_view keyspace, absl::string_view shard,
+                             absl::string_view table);
 bool IsResharded(const absl::Status& status);
 
 }  // namespace shale::tablet

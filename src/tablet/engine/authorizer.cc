@@ -43,6 +43,22 @@ absl::Status NotSupported(absl::string_view message) {
   return SqlError(absl::StatusCode::kInvalidArgument, sqlstate::kFeatureNotSupported, message);
 }
 
+// Records that the statement reads or writes table (of database db). A table
+// referenced without reading a column (SELECT count(*) FROM t) comes as an
+// SQLITE_READ with an empty column and no database, spelled as in the
+// statement; TEMP objects are refused, so that is a main table.
+void NoteTable(StatementInfo* info, absl::string_view db, absl::string_view table) {
+  if (info == nullptr || !(db == "main" || db.empty()) || table.empty() ||
+      absl::StartsWithIgnoreCase(table, "sqlite_")) {
+    return;
+  }
+  for (const std::string& t : info->tables) {
+    if (absl::EqualsIgnoreCase(t, table)) return;
+  }
+  info->tables.emplace_back(table);
+}
+
+
 }  // namespace
 
 int Connection::Authorize(int action, const char* a1, const char* a2, const char* a3,
@@ -50,7 +66,8 @@ int Connection::Authorize(int action, const char* a1, const char* a2, const char
   absl::string_view arg1 = Str(a1);
   absl::string_view arg2 = Str(a2);
   absl::string_view db = Str(a3);
-  bool user = access_ == Access::kUser;
+  // kUser and kDba: the same rules (connection.h).
+  bool user = access_ != Access::kInternal;
   StatementInfo* info = collecting_;
 
   switch (action) {
@@ -90,17 +107,23 @@ int Connection::Authorize(int action, const char* a1, const char* a2, const char
       if (user && IsReservedName(arg2)) return Deny(Reserved("alter table", arg2));
       if (info != nullptr) info->is_ddl = true;
       return SQLITE_OK;
+    case SQLITE_READ:
+      NoteTable(info, db, arg1);
+      break;
     case SQLITE_INSERT:
       if (user && IsReservedName(arg1)) return Deny(Reserved("insert into", arg1));
+      NoteTable(info, db, arg1);
       if (info != nullptr && a4 == nullptr && !absl::StartsWithIgnoreCase(arg1, "sqlite_")) {
         info->is_insert = true;
       }
       return SQLITE_OK;
     case SQLITE_UPDATE:
       if (user && IsReservedName(arg1)) return Deny(Reserved("update", arg1));
+      NoteTable(info, db, arg1);
       return SQLITE_OK;
     case SQLITE_DELETE:
       if (user && IsReservedName(arg1)) return Deny(Reserved("delete from", arg1));
+      NoteTable(info, db, arg1);
       return SQLITE_OK;
     default:
       break;

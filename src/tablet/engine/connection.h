@@ -52,8 +52,11 @@ bool IsReservedName(absl::string_view name);
 //    control, SAVEPOINT, ATTACH/DETACH (they would break the engine's
 //    transaction and connection model); TEMP objects (connections are shared
 //    between clients); and PRAGMAs other than read-only introspection.
+//  - kDba: a statement of ExecuteFetchAsDba: the same restrictions as kUser
+//    (every access but kInternal is a user's), but not subject to
+//    EngineOptions::check_user_statement (MoveTables' denied tables).
 //  - kInternal: the engine's own statements; everything is allowed.
-enum class Access { kUser, kInternal };
+enum class Access { kUser, kDba, kInternal };
 
 // What compiling a statement revealed (collected by the authorizer).
 struct StatementInfo {
@@ -62,6 +65,10 @@ struct StatementInfo {
   bool is_insert = false;  // an INSERT (or REPLACE) into a table, not from a trigger
   // Tables (and virtual tables) of the main schema that the statement creates.
   std::vector<std::string> created_tables;
+  // Tables of the main schema that the statement reads or writes (triggers
+  // and views included), as spelled in the schema or the statement; no
+  // sqlite_ tables, no duplicates (case-insensitive).
+  std::vector<std::string> tables;
 };
 
 enum class Synchronous { kOff, kNormal, kFull, kExtra };

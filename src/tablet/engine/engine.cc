@@ -82,16 +82,26 @@ void Engine::SetReadOnly(bool read_only) { read_only_.store(read_only); }
 
 bool Engine::IsReadOnly() const { return read_only_.load(); }
 
+absl::Status Engine::CheckUserStatement(const Statement& statement) const {
+  if (statement.access() != Access::kUser || !options_.check_user_statement || IsReadOnly()) {
+    return absl::OkStatus();
+  }
+  return options_.check_user_statement(statement.info());
+}
+
 absl::StatusOr<ResultSet> Engine::Autocommit(absl::string_view sql, absl::Span<const Value> binds,
                                              RowCallback on_row, Access access) {
   {
     // Compile on a reader to learn whether the statement writes.
     ASSIGN_OR_RETURN(ConnectionPool::Lease reader, readers_->Acquire(options_.reader_wait));
     ASSIGN_OR_RETURN(Statement statement, reader->Prepare(sql, access));
-    if (statement.info().read_only) return statement.Run(binds, on_row);
+    if (statement.info().read_only) {
+      RETURN_IF_ERROR(CheckUserStatement(statement));
+      return statement.Run(binds, on_row);
+    }
   }
   WriteGate::Ticket ticket;
-  if (access == Access::kUser) {
+  if (access != Access::kInternal) {
     // The gate first: while a migration freezes writes they wait there, even
     // once the tablet turned read-only, and learn the outcome.
     ASSIGN_OR_RETURN(ticket, EnterGate());
@@ -104,6 +114,8 @@ absl::StatusOr<ResultSet> Engine::Autocommit(absl::string_view sql, absl::Span<c
   {
     // The statement is finalised before txn ends and gives the writer back.
     ASSIGN_OR_RETURN(Statement statement, txn->Prepare(sql, access));
+    // After the gate: a write that waited at a freeze meets the thaw's verdict.
+    RETURN_IF_ERROR(CheckUserStatement(statement));
     result = txn->Run(statement, binds, on_row);
   }
   if (!result.ok()) return result.status();  // ~WriteTxn rolls back
@@ -142,6 +154,14 @@ absl::StatusOr<ResultSet> Engine::Execute(absl::string_view sql, absl::Span<cons
 absl::StatusOr<ResultSet> Engine::ExecuteStream(absl::string_view sql,
                                                 absl::Span<const Value> binds, RowCallback on_row) {
   return Autocommit(sql, binds, on_row, Access::kUser);
+}
+
+absl::StatusOr<ResultSet> Engine::ExecuteAsDba(absl::string_view sql,
+                                               absl::Span<const Value> binds) {
+  std::vector<Row> rows;
+  ASSIGN_OR_RETURN(ResultSet rs, Autocommit(sql, binds, RowCollector(&rows), Access::kDba));
+  rs.rows = std::move(rows);
+  return rs;
 }
 
 absl::StatusOr<ResultSet> Engine::ExecuteInternal(absl::string_view sql,

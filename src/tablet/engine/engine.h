@@ -80,6 +80,14 @@ struct EngineOptions {
   // How many ended transactions are remembered, so that a late call on a
   // reaped one gets Aborted with the reason instead of NotFound.
   size_t remembered_txns = 10000;
+  // When set: called for every user statement (Execute, ExecuteStream,
+  // statements in transactions; not ExecuteAsDba, not internal ones) while
+  // the engine is writable, on the compiled statement that runs (a write:
+  // after the WriteGate, so one that waited at a freeze is checked after the
+  // thaw). A non-OK status is the statement's error and nothing runs. (The
+  // tablet's MoveTables denied tables: ServingPrimary::CheckTables.) Called
+  // on the statement's thread, with a connection held: must not block.
+  std::function<absl::Status(const StatementInfo&)> check_user_statement;
 };
 
 struct EngineStats {
@@ -145,6 +153,10 @@ class Engine {
   void SetReadOnly(bool read_only);
   bool IsReadOnly() const;
 
+  // ExecuteFetchAsDba: like Execute (the same user rules, the WriteGate,
+  // read-only mode), but not subject to options.check_user_statement.
+  absl::StatusOr<ResultSet> ExecuteAsDba(absl::string_view sql, absl::Span<const Value> binds = {});
+
   // The engine's own statements: like Execute, without the read-only,
   // _shale_, PRAGMA and PRIMARY KEY checks. Writes still commit through
   // WriteTxn and the hook.
@@ -203,6 +215,8 @@ class Engine {
   absl::StatusOr<ResultSet> Autocommit(absl::string_view sql, absl::Span<const Value> binds,
                                        RowCallback on_row, Access access);
   absl::Status ReadOnlyError() const;
+  // options_.check_user_statement for a kUser statement on a writable engine.
+  absl::Status CheckUserStatement(const Statement& statement) const;
 
   // Looks txn up and marks a call in flight; Leave undoes that, and forgets
   // the transaction if the call ended it (remembering `why` unless OK).

@@ -3,11 +3,14 @@
 
 #include "tablet/engine/engine.h"
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tablet/engine/engine_test_util.h"
@@ -361,6 +364,94 @@ TEST_F(EngineTest, ConcurrentCommitsShareWalSyncs) {
     ASSERT_OK(engine_->Execute("INSERT INTO t VALUES (?1, 'y')", {Value(100000 + i)}).status());
   }
   EXPECT_EQ(engine_->Stats().wal_syncs - before, 5);
+}
+
+// EngineOptions::check_user_statement sees the tables a user statement reads
+// or writes (StatementInfo::tables, cache hits included) and refuses for it;
+// DBA and internal statements and a read-only engine are not checked.
+TEST(EngineCheckTest, CheckUserStatementSeesTheTablesAndRefuses) {
+  TempDir dir;
+  absl::Mutex mu;
+  std::vector<std::vector<std::string>> seen;  // guarded by mu
+  std::string denied = "u";                    // guarded by mu
+  EngineOptions options;
+  options.check_user_statement = [&](const StatementInfo& info) -> absl::Status {
+    absl::MutexLock lock(&mu);
+    seen.push_back(info.tables);
+    for (const std::string& t : info.tables) {
+      if (absl::EqualsIgnoreCase(t, denied)) return absl::FailedPreconditionError("denied " + t);
+    }
+    return absl::OkStatus();
+  };
+  std::unique_ptr<Engine> engine = OpenEngine(dir, options);
+  ASSERT_NE(engine, nullptr);
+  ASSERT_OK(engine->Execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)").status());
+  ASSERT_OK(engine->Execute("CREATE TABLE u(id INTEGER PRIMARY KEY, v TEXT)").status());
+  ASSERT_OK(engine->Execute("CREATE TABLE w(id INTEGER PRIMARY KEY)").status());
+  ASSERT_OK(engine->Execute("CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN "
+                            "INSERT INTO w VALUES (new.id); END")
+                .status());
+  auto last = [&] {
+    absl::MutexLock lock(&mu);
+    std::vector<std::string> out = seen.empty() ? std::vector<std::string>() : seen.back();
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  // Writes (a trigger's table included), reads, count(*), joins; no sqlite_.
+  ASSERT_OK(engine->Execute("INSERT INTO t VALUES (1, 'a')").status());
+  EXPECT_EQ(last(), (V{"t", "w"}));
+  for (int i = 0; i < 2; ++i) {  // the second time from the statement cache
+    ASSERT_OK(engine->Execute("SELECT v FROM t WHERE id = ?", {1}).status());
+    EXPECT_EQ(last(), (V{"t"}));
+  }
+  ASSERT_OK(engine->Execute("SELECT count(*) FROM T").status());
+  EXPECT_EQ(last(), (V{"T"}));
+  ASSERT_OK(engine->Execute("SELECT name FROM sqlite_schema").status());
+  EXPECT_EQ(last(), (V{}));
+  ASSERT_OK(engine->Execute("UPDATE t SET v = (SELECT count(*) FROM w) WHERE id = 1").status());
+  EXPECT_EQ(last(), (V{"t", "w"}));
+
+  // A denied table: autocommit reads and writes, statements in
+  // transactions (read-write and read-only) are refused; nothing runs.
+  auto refused = engine->Execute("SELECT * FROM u");
+  EXPECT_EQ(refused.status(), absl::FailedPreconditionError("denied u"));
+  EXPECT_FALSE(engine->Execute("INSERT INTO u VALUES (1, 'x')").ok());
+  EXPECT_FALSE(engine->Execute("SELECT * FROM t JOIN u USING (id)").ok());
+  ASSERT_OK_AND_ASSIGN(TxnId txn, engine->Begin());
+  EXPECT_FALSE(engine->Execute(txn, "UPDATE u SET v = 'y'").ok());
+  EXPECT_OK(engine->Execute(txn, "INSERT INTO t VALUES (2, 'b')").status());
+  EXPECT_OK(engine->Commit(txn));
+  ASSERT_OK_AND_ASSIGN(TxnId ro, engine->Begin(TxnMode::kReadOnly));
+  EXPECT_FALSE(engine->Execute(ro, "SELECT * FROM u").ok());
+  EXPECT_OK(engine->Execute(ro, "SELECT * FROM t").status());
+  EXPECT_OK(engine->Rollback(ro));
+
+  // Not checked: ExecuteAsDba (still under the user rules), internal
+  // statements, and any statement while the engine is read-only.
+  const size_t before = [&] {
+    absl::MutexLock lock(&mu);
+    return seen.size();
+  }();
+  EXPECT_OK(engine->ExecuteAsDba("INSERT INTO u VALUES (1, 'dba')").status());
+  EXPECT_OK(engine->ExecuteAsDba("SELECT * FROM u").status());
+  EXPECT_THAT(engine->ExecuteAsDba("CREATE TABLE _shale_x(id INTEGER PRIMARY KEY)"),
+              testing::IsSqlError(StatusCode::kPermissionDenied, "42501"));
+  EXPECT_THAT(engine->ExecuteAsDba("CREATE TABLE nopk(v TEXT)"),
+              testing::IsSqlError(StatusCode::kInvalidArgument, "42P16"));
+  EXPECT_OK(engine->ExecuteInternal("INSERT INTO u VALUES (2, 'internal')").status());
+  engine->SetReadOnly(true);
+  EXPECT_OK(engine->Execute("SELECT * FROM u").status());
+  engine->SetReadOnly(false);
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(seen.size(), before);
+    denied = "";
+  }
+  auto rows = engine->Execute("SELECT v FROM u ORDER BY id");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->rows.size(), 2u);
+  EXPECT_EQ(rows->rows[0][0], Value("dba"));
 }
 
 }  // namespace

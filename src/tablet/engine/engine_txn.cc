@@ -92,6 +92,7 @@ absl::StatusOr<ResultSet> Engine::RunInTxn(Txn& txn, absl::string_view sql,
       return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kReadOnlyTransaction,
                       absl::StrCat("transaction ", txn.id.value(), " is read-only"));
     }
+    RETURN_IF_ERROR(CheckUserStatement(statement));
     return statement.Run(binds, on_row);
   }
   absl::StatusOr<ResultSet> result;
@@ -99,6 +100,7 @@ absl::StatusOr<ResultSet> Engine::RunInTxn(Txn& txn, absl::string_view sql,
     // Finalised before the writer can be given back below.
     ASSIGN_OR_RETURN(Statement statement, txn.write->Prepare(sql, Access::kUser));
     if (!statement.info().read_only && IsReadOnly()) return ReadOnlyError();
+    RETURN_IF_ERROR(CheckUserStatement(statement));
     result = txn.write->Run(statement, binds, on_row);
   }
   if (!txn.write->open()) {

@@ -45,7 +45,7 @@ absl::StatusOr<ResultSet> WriteTxn::Run(Statement& statement, absl::Span<const V
   if (info.is_ddl && hook_ != nullptr) {
     writer_->WithInternalAccess([&] { hook_->BeforeDdl(db()); });
   }
-  absl::StatusOr<ResultSet> result = statement.access() == Access::kUser && info.is_ddl
+  absl::StatusOr<ResultSet> result = statement.access() != Access::kInternal && info.is_ddl
                                          ? RunChecked(statement, binds, on_row)
                                          : statement.Run(binds, on_row);
   if (!result.ok()) {

@@ -8,7 +8,7 @@
 // open WriteTxn rolls it back. The writer lease is released when the WriteTxn
 // is destroyed, so other writers wait exactly as long as it lives.
 //
-// Checks on user statements (Access::kUser) that run here: a CREATE TABLE
+// Checks on user statements (Access::kUser, kDba) that run here: a CREATE TABLE
 // whose table has no PRIMARY KEY is undone (InvalidArgument, SQLSTATE 42P16),
 // and DDL may not leave a new _shale_ name behind (ALTER TABLE ... RENAME TO
 // _shale_x; PermissionDenied 42501). Both run the statement inside a SAVEPOINT

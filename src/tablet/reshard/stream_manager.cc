@@ -3,6 +3,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -15,6 +16,21 @@ namespace {
 // How long the role thread waits for a state change before it looks again
 // (it only wakes the control thread when the generation moved).
 constexpr absl::Duration kRoleWait = absl::Milliseconds(250);
+
+// A MoveTables stream (from another keyspace, with a table list) runs only
+// while this shard's record denies every one of its tables: the tables are
+// moving in and not served here yet (or, for a reverse stream, were moved
+// away). Otherwise it is dormant.
+bool TablesDenied(const topodata::Shard& shard, const topodata::Shard::SourceShard& source) {
+  for (const std::string& table : source.tables()) {
+    bool denied = false;
+    for (const std::string& d : shard.denied_tables()) {
+      denied = denied || absl::EqualsIgnoreCase(d, table);
+    }
+    if (!denied) return false;
+  }
+  return true;
+}
 
 bool SameSourceShard(const topodata::Shard::SourceShard& a,
                      const topodata::Shard::SourceShard& b) {
@@ -105,7 +121,8 @@ absl::Status StreamManager::Reconcile(const topodata::Shard* shard, bool primary
     // its own keyspace. The streams a primary switch starts into the side
     // that still writes stay dormant until the flip takes PRIMARY away, so
     // an interrupted switch never has both sides applying each other's
-    // changes (docs/resharding.md).
+    // changes (docs/resharding.md). A stream of tables from another keyspace
+    // (MoveTables) runs only while the record denies all its tables.
     bool serves_primary = false;
     for (const auto& st : shard->served_types()) {
       serves_primary = serves_primary || st.tablet_type() == topodata::PRIMARY;
@@ -113,6 +130,9 @@ absl::Status StreamManager::Reconcile(const topodata::Shard* shard, bool primary
     for (const auto& s : shard->source_shards()) {
       listed[s.uid()] = s;
       if (serves_primary && s.keyspace() == options_.keyspace) continue;
+      if (s.keyspace() != options_.keyspace && s.tables_size() > 0 && !TablesDenied(*shard, s)) {
+        continue;
+      }
       want[s.uid()] = s;
     }
   }

@@ -10,6 +10,11 @@
 // `_shale_reshard` state rows of uids the record no longer lists (or lists
 // with another source or start position).
 //
+// Dormant streams (their state rows are kept): while the shard serves
+// PRIMARY, those from its own keyspace (a primary switch's reverse streams
+// before the flip); a stream from another keyspace with a table list
+// (MoveTables) while the record's denied_tables lack one of its tables.
+//
 // Wake-ups, never a topology poll: OnShardRecord (the replication manager's
 // Shard-record watch), the tablet's state changes (hooks.wait_for_change),
 // and Sync (the SyncStreams RPC, which re-reads the record itself).
