@@ -162,7 +162,9 @@ absl::StatusOr<std::vector<tablet::QueryResult>> Executor::RunAutocommit(
   if (!first_error.ok()) {
     if (tablet::IsResharded(first_error)) {
       for (size_t i = 0; i < queries.size(); ++i) {
-        if (ok[i]) applied_.push_back({queries[i].shard, std::move(results[i])});
+        if (ok[i]) {
+          applied_.push_back({target_.keyspace, queries[i].shard, std::move(results[i])});
+        }
       }
     }
     return first_error;

@@ -67,6 +67,7 @@ class Executor {
   // the tablets roll back on their own when the stream ends).
   void Rollback();
   bool in_transaction() const { return in_txn_; }
+  bool read_only_transaction() const { return read_only_txn_; }
   // Shards the open transaction has touched.
   std::vector<std::string> transaction_shards() const;
 
@@ -78,6 +79,7 @@ class Executor {
   // did run, with their results, so that a re-planned statement runs only
   // the rest. Empty otherwise; taking them clears them.
   struct Applied {
+    std::string keyspace;
     std::string shard;
     tablet::QueryResult result;
   };

@@ -2,12 +2,14 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/fiber/io_wait.h"
 #include "base/sqlstate.h"
 #include "base/status_macros.h"
 #include "gate/merge/merge.h"
 #include "gate/planner.h"
 #include "gate/route.h"
+#include "gate/routing_rules.h"
 #include "gate/show.h"
 #include "gate/sql/lexer.h"
 #include "gate/sql/parser.h"
@@ -62,19 +64,29 @@ tablet::QueryResult Concatenate(std::vector<tablet::QueryResult> rs) {
 
 }  // namespace
 
+GateStatement::GateStatement(sql::Statement parsed) : parsed_(std::move(parsed)) {}
+
+const std::vector<std::string>& GateStatement::tables() const {
+  std::call_once(tables_once_, [this] { tables_ = NamedTables(parsed_); });
+  return tables_;
+}
+
 absl::StatusOr<std::shared_ptr<const Plan>> GateStatement::PlanFor(
     const KeyspaceSchema& schema, const SessionTarget& target) const {
   {
     absl::MutexLock lock(&mu_);
-    if (cached_.plan != nullptr && cached_.srv == &schema.srv() &&
-        cached_.vschema == &schema.vschema()) {
+    // The cached schema keeps its records alive, so equal addresses mean
+    // the same records.
+    if (cached_.plan != nullptr && cached_.schema->keyspace() == schema.keyspace() &&
+        &cached_.schema->srv() == &schema.srv() &&
+        &cached_.schema->vschema() == &schema.vschema()) {
       return cached_.plan;
     }
   }
   ASSIGN_OR_RETURN(Plan plan, PlanStatement(parsed_, schema, target));
   auto shared = std::make_shared<const Plan>(std::move(plan));
   absl::MutexLock lock(&mu_);
-  cached_ = {&schema.srv(), &schema.vschema(), shared};
+  cached_ = {schema, shared};
   return shared;
 }
 
@@ -82,6 +94,53 @@ GateSession::GateSession(GateContext* ctx, SessionTarget target, std::string use
     : ctx_(ctx), target_(target), user_(std::move(user)), executor_(ctx, target) {}
 
 GateSession::~GateSession() = default;
+
+void GateSession::Cancel() {
+  executor_.Cancel();
+  absl::MutexLock lock(&cancel_mu_);
+  for (const auto& e : routed_executors_) e->Cancel();
+}
+
+std::vector<Executor*> GateSession::Executors() {
+  std::vector<Executor*> out = {&executor_};
+  absl::MutexLock lock(&cancel_mu_);
+  for (const auto& e : routed_executors_) out.push_back(e.get());
+  return out;
+}
+
+Executor* GateSession::ExecutorFor(const SessionTarget& target) {
+  if (target.keyspace == target_.keyspace) return &executor_;
+  Executor* e = nullptr;
+  {
+    absl::MutexLock lock(&cancel_mu_);
+    for (const auto& r : routed_executors_) {
+      if (r->target().keyspace == target.keyspace) e = r.get();
+    }
+    if (e == nullptr) {
+      routed_executors_.push_back(std::make_unique<Executor>(ctx_, target));
+      e = routed_executors_.back().get();
+    }
+  }
+  if (executor_.in_transaction() && !e->in_transaction()) {
+    e->Begin(executor_.read_only_transaction());
+  }
+  return e;
+}
+
+absl::StatusOr<GateSession::KeyspaceRoute> GateSession::ResolveRoute(
+    const GateStatement& stmt, const KeyspaceSchema& session) {
+  if (!target_.shard.empty() || session.srv().routing_rules().empty()) {
+    return KeyspaceRoute{session, target_, &executor_};
+  }
+  ASSIGN_OR_RETURN(std::string keyspace, RoutedKeyspace(stmt.tables(), session.srv(),
+                                                        target_.keyspace, target_.tablet_type));
+  if (keyspace == target_.keyspace) return KeyspaceRoute{session, target_, &executor_};
+  SessionTarget target = target_;
+  target.keyspace = std::move(keyspace);
+  ASSIGN_OR_RETURN(KeyspaceSchema schema, SchemaFor(target));
+  Executor* executor = ExecutorFor(target);
+  return KeyspaceRoute{std::move(schema), std::move(target), executor};
+}
 
 absl::StatusOr<std::vector<std::shared_ptr<const pgwire::Statement>>> GateSession::PrepareSimple(
     absl::string_view query) {
@@ -122,10 +181,39 @@ pgwire::TxnStatus GateSession::txn_status() const {
 
 absl::Status GateSession::Fail(absl::Status status) {
   if (executor_.in_transaction()) {
-    executor_.Rollback();
+    RollbackAll();
     failed_ = true;
   }
   return status;
+}
+
+void GateSession::RollbackAll() {
+  for (Executor* e : Executors()) e->Rollback();
+}
+
+absl::Status GateSession::CommitAll() {
+  std::vector<std::string> committed;  // keyspaces whose shards committed
+  absl::Status result;
+  for (Executor* e : Executors()) {
+    if (!result.ok()) {
+      e->Rollback();
+      continue;
+    }
+    const bool used = !e->transaction_shards().empty();
+    absl::Status s = e->Commit();  // rolls its shards back on failure
+    if (s.ok()) {
+      if (used) committed.push_back(e->target().keyspace);
+      continue;
+    }
+    result = committed.empty()
+                 ? s
+                 : SqlError(absl::StatusCode::kInternal, sqlstate::kInternalError,
+                            absl::StrCat("the transaction committed in keyspace(s) ",
+                                         absl::StrJoin(committed, ", "),
+                                         " but failed in keyspace ", e->target().keyspace, ": ",
+                                         s.message()));
+  }
+  return result;
 }
 
 absl::StatusOr<pgwire::Result> GateSession::Run(const GateStatement& stmt,
@@ -139,19 +227,21 @@ absl::StatusOr<pgwire::Result> GateSession::Run(const GateStatement& stmt,
                     "current transaction is aborted, commands ignored until end of "
                     "transaction block");
   }
-  absl::StatusOr<KeyspaceSchema> schema = SchemaForTarget();
+  absl::StatusOr<KeyspaceSchema> schema = SchemaFor(target_);
   if (!schema.ok()) return Fail(schema.status());
-  absl::StatusOr<std::shared_ptr<const Plan>> plan = stmt.PlanFor(*schema, target_);
+  absl::StatusOr<KeyspaceRoute> route = ResolveRoute(stmt, *schema);
+  if (!route.ok()) return Fail(route.status());
+  absl::StatusOr<std::shared_ptr<const Plan>> plan = stmt.PlanFor(route->schema, route->target);
   if (!plan.ok()) return Fail(plan.status());
-  if ((*plan)->kind != PlanKind::kQuery) return RunControl(**plan, *schema);
+  if ((*plan)->kind != PlanKind::kQuery) return RunControl(**plan, *route);
   if ((*plan)->ddl) {
-    absl::StatusOr<pgwire::Result> r = RunDdl(**plan, stmt.parsed());
+    absl::StatusOr<pgwire::Result> r = RunDdl(**plan, stmt.parsed(), *route);
     if (!r.ok()) return Fail(r.status());
     return r;
   }
-  absl::StatusOr<pgwire::Result> r = RunQuery(**plan, stmt.parsed(), *schema, params);
+  absl::StatusOr<pgwire::Result> r = RunQuery(**plan, stmt.parsed(), *route, params);
   if (!r.ok() && tablet::IsResharded(r.status())) {
-    r = RunResharded(stmt, params, *std::move(schema), r.status());
+    r = RunResharded(stmt, params, *std::move(schema), *route, r.status());
   }
   if (!r.ok()) return Fail(r.status());
   return r;
@@ -159,13 +249,14 @@ absl::StatusOr<pgwire::Result> GateSession::Run(const GateStatement& stmt,
 
 absl::StatusOr<pgwire::Result> GateSession::RunResharded(const GateStatement& stmt,
                                                          absl::Span<const tablet::Value> params,
-                                                         KeyspaceSchema schema,
+                                                         KeyspaceSchema session,
+                                                         const KeyspaceRoute& route,
                                                          absl::Status failure) {
   // A session bound to one shard (ks:-80) has nothing to re-plan.
   if (target_.tablet_type != topodata::PRIMARY || !target_.shard.empty()) return failure;
   const absl::Time since = absl::Now();
-  std::vector<Executor::Applied> applied = executor_.TakeApplied();
-  const std::string what = absl::StrCat("keyspace ", target_.keyspace, " (resharded)");
+  std::vector<Executor::Applied> applied = route.executor->TakeApplied();
+  const std::string what = absl::StrCat("keyspace ", route.target.keyspace, " (resharded)");
   // The SrvKeyspace can reach this gateway before a new shard's primary has
   // seen its own Shard record serve PRIMARY; that primary then refuses too,
   // and no further SrvKeyspace change comes. So the wait for a change is cut
@@ -173,9 +264,11 @@ absl::StatusOr<pgwire::Result> GateSession::RunResharded(const GateStatement& st
   // each, until the buffer window ends.
   absl::Duration pause = absl::Milliseconds(10);
   while (true) {
-    // schema holds the SrvKeyspace the statement was planned with.
+    // session holds the session keyspace's SrvKeyspace (with the routing
+    // rules) the statement was routed with; a change of a routed keyspace's
+    // is covered by the pauses.
     absl::Status held = ctx_->buffer->Hold(what, since, [&](absl::Time deadline) {
-      if (ctx_->schemas->WaitForSrvKeyspaceChange(target_.keyspace, &schema.srv(),
+      if (ctx_->schemas->WaitForSrvKeyspaceChange(target_.keyspace, &session.srv(),
                                                   std::min(deadline, absl::Now() + pause))) {
         return true;
       }
@@ -187,34 +280,35 @@ absl::StatusOr<pgwire::Result> GateSession::RunResharded(const GateStatement& st
                       absl::StrCat(held.message(), "; last error: ", failure.message()));
     }
     if (ctx_->metrics.retries != nullptr) ctx_->metrics.retries->Inc();
-    ASSIGN_OR_RETURN(schema, SchemaForTarget());
-    ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, stmt.PlanFor(schema, target_));
+    ASSIGN_OR_RETURN(session, SchemaFor(target_));
+    ASSIGN_OR_RETURN(KeyspaceRoute now, ResolveRoute(stmt, session));
+    ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, stmt.PlanFor(now.schema, now.target));
     if (plan->kind != PlanKind::kQuery || plan->ddl) return failure;
-    absl::StatusOr<pgwire::Result> r = RunQuery(*plan, stmt.parsed(), schema, params, &applied);
+    absl::StatusOr<pgwire::Result> r = RunQuery(*plan, stmt.parsed(), now, params, &applied);
     if (r.ok() || !tablet::IsResharded(r.status())) return r;
     failure = r.status();
   }
 }
 
-absl::StatusOr<KeyspaceSchema> GateSession::SchemaForTarget() {
-  absl::StatusOr<KeyspaceSchema> local = ctx_->schemas->Get(target_.keyspace);
-  if (target_.tablet_type == topodata::PRIMARY || !target_.shard.empty() || !local.ok()) {
+absl::StatusOr<KeyspaceSchema> GateSession::SchemaFor(const SessionTarget& target) {
+  absl::StatusOr<KeyspaceSchema> local = ctx_->schemas->Get(target.keyspace);
+  if (target.tablet_type == topodata::PRIMARY || !target.shard.empty() || !local.ok()) {
     return local;
   }
   // Replica traffic may cross to another cell (RoutingPolicy): it is then
   // routed with that cell's serving graph, which can differ from ours while
   // a keyspace is resharded ("percolating the cell back up").
-  absl::StatusOr<std::vector<ShardRef>> shards = local->Shards(target_.tablet_type);
+  absl::StatusOr<std::vector<ShardRef>> shards = local->Shards(target.tablet_type);
   if (!shards.ok() || shards->empty()) return local;
   absl::StatusOr<discovery::PickedTablet> picked =
-      ctx_->picker->Pick(target_.keyspace, shards->front().name, target_.tablet_type);
+      ctx_->picker->Pick(target.keyspace, shards->front().name, target.tablet_type);
   if (!picked.ok() || picked->cell == ctx_->cell) return local;
-  absl::StatusOr<KeyspaceSchema> remote = ctx_->schemas->Get(target_.keyspace, picked->cell);
+  absl::StatusOr<KeyspaceSchema> remote = ctx_->schemas->Get(target.keyspace, picked->cell);
   return remote.ok() ? remote : local;
 }
 
 absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql::Statement& stmt,
-                                                     const KeyspaceSchema& schema,
+                                                     const KeyspaceRoute& route,
                                                      absl::Span<const tablet::Value> params,
                                                      std::vector<Executor::Applied>* applied) {
   if (params.size() < static_cast<size_t>(stmt.max_param)) {
@@ -222,11 +316,12 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
                     absl::StrCat("the statement has ", stmt.max_param, " parameters but ",
                                  params.size(), " were given"));
   }
-  if (executor_.in_transaction() && target_.tablet_type == topodata::PRIMARY &&
+  if (route.executor->in_transaction() && target_.tablet_type == topodata::PRIMARY &&
       target_.shard.empty()) {
-    RETURN_IF_ERROR(CheckTransactionShards(schema));
+    RETURN_IF_ERROR(CheckTransactionShards(route));
   }
-  ASSIGN_OR_RETURN(std::vector<ShardQuery> queries, Route(plan, stmt, schema, target_, params));
+  ASSIGN_OR_RETURN(std::vector<ShardQuery> queries,
+                   Route(plan, stmt, route.schema, route.target, params));
   if (queries.size() > 1 && ctx_->metrics.scatters != nullptr) ctx_->metrics.scatters->Inc();
   std::vector<Executor::Applied> none;
   if (applied == nullptr || !plan.write) {
@@ -234,21 +329,25 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
   }
   if (!applied->empty()) {
     // Parts of this write ran before a reshard: skip the shards that ran it;
-    // a new shard overlapping one of them would apply those rows twice.
+    // a new shard overlapping one of them would apply those rows twice, and
+    // so would any shard of another keyspace (the table moved there with
+    // the rows those parts wrote).
     std::vector<ShardQuery> rest;
     for (ShardQuery& q : queries) {
       bool ran = false;
       for (const Executor::Applied& a : *applied) {
-        if (a.shard == q.shard) {
+        const bool same_keyspace = a.keyspace == route.target.keyspace;
+        if (same_keyspace && a.shard == q.shard) {
           ran = true;
           break;
         }
         absl::StatusOr<key::KeyRange> ra = key::KeyRange::Parse(a.shard);
         absl::StatusOr<key::KeyRange> rq = key::KeyRange::Parse(q.shard);
-        if (ra.ok() && rq.ok() && ra->Overlaps(*rq)) {
+        if (!same_keyspace || (ra.ok() && rq.ok() && ra->Overlaps(*rq))) {
           return SqlError(absl::StatusCode::kAborted, sqlstate::kStatementCompletionUnknown,
-                          absl::StrCat("the statement ran on shard ", target_.keyspace, "/",
-                                       a.shard, " while the keyspace was resharded, and shard ",
+                          absl::StrCat("the statement ran on shard ", a.keyspace, "/", a.shard,
+                                       " while the ", same_keyspace ? "keyspace" : "table",
+                                       " was resharded, and shard ", route.target.keyspace, "/",
                                        q.shard, " now covers part of it: the rest was not run"));
         }
       }
@@ -259,11 +358,13 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
   std::vector<tablet::QueryResult> results;
   if (!queries.empty()) {
     absl::StatusOr<std::vector<tablet::QueryResult>> ran =
-        executor_.Run(queries, plan.write, params);
+        route.executor->Run(queries, plan.write, params);
     if (!ran.ok()) {
       // A first run leaves them in the executor for RunResharded to take.
       if (applied != &none) {
-        for (Executor::Applied& a : executor_.TakeApplied()) applied->push_back(std::move(a));
+        for (Executor::Applied& a : route.executor->TakeApplied()) {
+          applied->push_back(std::move(a));
+        }
       }
       return ran.status();
     }
@@ -285,18 +386,29 @@ absl::StatusOr<pgwire::Result> GateSession::RunQuery(const Plan& plan, const sql
   return out;
 }
 
-absl::Status GateSession::CheckTransactionShards(const KeyspaceSchema& schema) const {
-  const std::vector<std::string> used = executor_.transaction_shards();
+absl::Status GateSession::CheckTransactionShards(const KeyspaceRoute& route) {
+  if (ctx_->transaction_mode == TransactionMode::kSingle) {
+    for (const Executor* e : Executors()) {
+      if (e == route.executor || e->transaction_shards().empty()) continue;
+      return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kFeatureNotSupported,
+                      absl::StrCat("this transaction already uses keyspace ",
+                                   e->target().keyspace, " and the statement runs in keyspace ",
+                                   route.target.keyspace,
+                                   " (routing rules): the gateway runs with --transaction-mode "
+                                   "single"));
+    }
+  }
+  const std::vector<std::string> used = route.executor->transaction_shards();
   if (used.empty()) return absl::OkStatus();
-  absl::StatusOr<std::vector<ShardRef>> serving = schema.Shards(topodata::PRIMARY);
+  absl::StatusOr<std::vector<ShardRef>> serving = route.schema.Shards(topodata::PRIMARY);
   if (!serving.ok()) return absl::OkStatus();  // routing reports it
   for (const std::string& shard : used) {
     bool found = false;
     for (const ShardRef& ref : *serving) found = found || ref.name == shard;
     if (!found) {
       return SqlError(absl::StatusCode::kAborted, sqlstate::kSerializationFailure,
-                      absl::StrCat("the transaction was rolled back because ", target_.keyspace,
-                                   "/", shard,
+                      absl::StrCat("the transaction was rolled back because ",
+                                   route.target.keyspace, "/", shard,
                                    " stopped serving primary traffic (resharding) while it was "
                                    "open; retry it"));
     }
@@ -304,7 +416,8 @@ absl::Status GateSession::CheckTransactionShards(const KeyspaceSchema& schema) c
   return absl::OkStatus();
 }
 
-absl::StatusOr<pgwire::Result> GateSession::RunDdl(const Plan& plan, const sql::Statement& stmt) {
+absl::StatusOr<pgwire::Result> GateSession::RunDdl(const Plan& plan, const sql::Statement& stmt,
+                                                   const KeyspaceRoute& route) {
   if (executor_.in_transaction()) {
     return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kActiveSqlTransaction,
                     absl::StrCat(plan.verb, " cannot run inside a transaction block: schema "
@@ -314,6 +427,16 @@ absl::StatusOr<pgwire::Result> GateSession::RunDdl(const Plan& plan, const sql::
     return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kReadOnlyTransaction,
                     absl::StrCat("schema changes need the keyspace's primary target (connect to "
                                  "database ", target_.keyspace, "), not ", target_.ToString()));
+  }
+  if (route.target.keyspace != target_.keyspace) {
+    // The table is moving (MoveTables) and both keyspaces hold it: a change
+    // applied to one would leave the other behind.
+    return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kFeatureNotSupported,
+                    absl::StrCat(plan.verb, " on ", absl::StrJoin(NamedTables(stmt), ", "),
+                                 " is refused: keyspace ", target_.keyspace,
+                                 " routes the table to keyspace ", route.target.keyspace,
+                                 " (a MoveTables in progress); change its schema after the move "
+                                 "completes"));
   }
   // ctld's RPC and the wait for the catalog take a while: off the fiber.
   absl::Status done;
@@ -328,7 +451,7 @@ absl::StatusOr<pgwire::Result> GateSession::RunDdl(const Plan& plan, const sql::
 }
 
 absl::StatusOr<pgwire::Result> GateSession::RunControl(const Plan& plan,
-                                                       const KeyspaceSchema& schema) {
+                                                       const KeyspaceRoute& route) {
   pgwire::Result out;
   out.command_tag = plan.verb;
   switch (plan.kind) {
@@ -338,15 +461,15 @@ absl::StatusOr<pgwire::Result> GateSession::RunControl(const Plan& plan,
     case PlanKind::kCommit:
       if (failed_) {
         failed_ = false;
-        executor_.Rollback();
+        RollbackAll();
         out.command_tag = "ROLLBACK";
         return out;
       }
-      RETURN_IF_ERROR(executor_.Commit());
+      RETURN_IF_ERROR(CommitAll());
       return out;
     case PlanKind::kRollback:
       failed_ = false;
-      executor_.Rollback();
+      RollbackAll();
       return out;
     case PlanKind::kSet:
       if (plan.value.empty()) {
@@ -358,7 +481,8 @@ absl::StatusOr<pgwire::Result> GateSession::RunControl(const Plan& plan,
     case PlanKind::kShow:
       return Show(plan);
     case PlanKind::kCopyIn: {
-      ASSIGN_OR_RETURN(copy_, CopySession::Start(ctx_, &executor_, schema, target_, plan));
+      ASSIGN_OR_RETURN(copy_,
+                       CopySession::Start(ctx_, route.executor, route.schema, route.target, plan));
       out.copy_in = copy_->copy_in();
       return out;
     }

@@ -75,10 +75,11 @@ absl::Status GateTestCluster::StartTablets(int replicas) {
 
 absl::StatusOr<tablet::TabletServer*> GateTestCluster::StartTablet(uint32_t uid,
                                                                    const std::string& shard,
-                                                                   topodata::TabletType type) {
+                                                                   topodata::TabletType type,
+                                                                   const std::string& keyspace) {
   tablet::TabletServerOptions o;
   o.alias = {"zone1", uid};
-  o.keyspace = "app";
+  o.keyspace = keyspace;
   o.shard = shard;
   o.init_type = type;
   o.hostname = "127.0.0.1";

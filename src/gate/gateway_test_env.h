@@ -68,10 +68,11 @@ class GateTestCluster {
   // Creates keyspace app and its shards, starts a primary and `replicas`
   // replicas per shard, and publishes the serving graph.
   absl::Status StartTablets(int replicas = 1);
-  // Starts tablet uid of app/shard. Blocks while the topology is down (up to
-  // the tablet's topo_wait of 30 s).
+  // Starts tablet uid of keyspace/shard (app by default). Blocks while the
+  // topology is down (up to the tablet's topo_wait of 30 s).
   absl::StatusOr<tablet::TabletServer*> StartTablet(uint32_t uid, const std::string& shard,
-                                                    topodata::TabletType type);
+                                                    topodata::TabletType type,
+                                                    const std::string& keyspace = "app");
   // Starts the gateway (cell zone1, free ports, no HTTP unless asked) and
   // waits until it serves every running tablet. DeadlineExceeded if not.
   absl::Status StartGateway(GatewayOptions options = DefaultOptions());
