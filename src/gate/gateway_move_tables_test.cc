@@ -51,6 +51,7 @@ class GatewayMoveTablesTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s;
     GatewayOptions options = GateTestCluster::DefaultOptions();
     options.buffer_window = absl::Seconds(20);
+    options.transaction_mode = transaction_mode_;
     s = cluster_.StartGateway(options);
     ASSERT_TRUE(s.ok()) << s;
 
@@ -123,7 +124,16 @@ class GatewayMoveTablesTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << sql << ": " << r.status();
   }
 
+  TransactionMode transaction_mode_ = TransactionMode::kMulti;
   GateTestCluster cluster_;
+};
+
+class GatewayMoveTablesSingleTest : public GatewayMoveTablesTest {
+ protected:
+  void SetUp() override {
+    transaction_mode_ = TransactionMode::kSingle;
+    GatewayMoveTablesTest::SetUp();
+  }
 };
 
 TEST_F(GatewayMoveTablesTest, WithoutARuleTheSessionKeyspaceServesTheTable) {
@@ -258,6 +268,24 @@ TEST_F(GatewayMoveTablesTest, ATransactionSpansBothKeyspaces) {
   EXPECT_EQ(Ks2Rows("id = 23"), 0);
 }
 
+TEST_F(GatewayMoveTablesSingleTest, ATransactionModeSingleBlockStaysInOneKeyspace) {
+  MoveT();
+  std::unique_ptr<GateSession> app = cluster_.Session("app");
+  Must(*app, "BEGIN");
+  Must(*app, "INSERT INTO u (id, v) VALUES (24, 'txn')");
+  absl::StatusOr<tablet::QueryResult> r = RunSql(*app, "INSERT INTO t (id, v) VALUES (24, 'x')");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(SqlState(r.status()), "0A000") << r.status();
+  EXPECT_NE(r.status().message().find("single"), absl::string_view::npos) << r.status();
+  Must(*app, "ROLLBACK");
+  EXPECT_EQ(AppRows("u", "id = 24"), 0);
+  // One keyspace per block is fine, the routed one included.
+  Must(*app, "BEGIN");
+  Must(*app, "INSERT INTO t (id, v) VALUES (24, 'txn')");
+  Must(*app, "COMMIT");
+  EXPECT_EQ(Ks2Rows("id = 24"), 1);
+}
+
 TEST_F(GatewayMoveTablesTest, APreparedStatementFollowsARuleChange) {
   std::unique_ptr<GateSession> app = cluster_.Session("app");
   absl::StatusOr<std::shared_ptr<const pgwire::Statement>> count =
@@ -341,6 +369,33 @@ TEST_F(GatewayMoveTablesTest, ARefusedStatementFollowsTheRuleThatAppears) {
   EXPECT_TRUE(result.ok()) << result;
   EXPECT_EQ(Ks2Rows(absl::StrCat("id = ", id)), 1);
   EXPECT_EQ(AppRows("t", absl::StrCat("id = ", id)), 0);
+}
+
+// A scattered write that ran on app/80- while app/-80 refused it, and whose
+// table then moved: running the rest in ks2 would apply 80-'s part twice
+// (the move carried those rows along), so the client gets 40003.
+TEST_F(GatewayMoveTablesTest, AWritePartlyRunBeforeTheMoveIsNotRunAgain) {
+  auto source = tablet::TabletClient::Connect(
+      absl::StrCat("127.0.0.1:", cluster_.tablet(TabletUid(0, 0)).grpc_port()));
+  tablet::ThawWritesRequest thaw;
+  thaw.set_resharded(true);
+  ASSERT_TRUE(source->Call(source->reshard(), &tablet::Reshard::Stub::ThawWrites, thaw).ok());
+  std::atomic<bool> done{false};
+  absl::StatusOr<tablet::QueryResult> result;
+  std::thread writer([&] {
+    std::unique_ptr<GateSession> session = cluster_.Session("app");
+    result = RunSql(*session, "UPDATE t SET v = 'scatter'");
+    done.store(true);
+  });
+  ASSERT_TRUE(WaitFor(kWait, [&] { return cluster_.gateway().context().buffer->buffered() == 1; }));
+  MoveT();
+  ASSERT_TRUE(WaitFor(kWait, [&] { return done.load(); }));
+  writer.join();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(SqlState(result.status()), "40003") << result.status();
+  EXPECT_NE(result.status().message().find("app/80-"), absl::string_view::npos)
+      << result.status();
+  EXPECT_EQ(Ks2Rows("v = 'scatter'"), 0);
 }
 
 }  // namespace
