@@ -1,7 +1,8 @@
-// `shale ctl` commands of the resharding workflow (docs/resharding.md):
-// Reshard, ReshardStatus, SwitchTraffic, ReverseTraffic and Complete. The
-// work is in ctl/reshard.h and ctl/switch_traffic.h. Progress goes to stderr
-// as it happens; the result is JSON on stdout.
+// `shale ctl` commands of the resharding workflows (docs/resharding.md):
+// Reshard, MoveTables, ReshardStatus, SwitchTraffic, ReverseTraffic and
+// Complete. The work is in ctl/reshard.h, ctl/move_tables.h and
+// ctl/switch_traffic.h. Progress goes to stderr as it happens; the result is
+// JSON on stdout.
 
 #include <iostream>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "base/status_macros.h"
 #include "cmd/ctl_command.h"
 #include "cmd/duration_flag.h"
+#include "ctl/move_tables.h"
 #include "ctl/reshard.h"
 #include "ctl/reshard_workflow.h"
 #include "ctl/switch_traffic.h"
@@ -25,7 +27,12 @@ The resharding workflow, in order (docs/resharding.md):
   SwitchTraffic KS --tablet-types rdonly,replica
   SwitchTraffic KS --tablet-types primary        writes pause briefly; clients see no error
   ReverseTraffic KS                              optional: move traffic back
-  Complete KS [--drop-data]                      end the workflow)";
+  Complete KS [--drop-data]                      end the workflow
+
+Moving tables between keyspaces (the vertical split) uses the same commands on
+the target keyspace:
+  MoveTables --from KS1 --to KS2 --tables t1,t2   copy, then stream, the tables
+  ReshardStatus KS2 | VDiff KS2 | SwitchTraffic KS2 ... | ReverseTraffic KS2 | Complete KS2)";
 
 CLI::Validator ShardListValidator() {
   return CLI::Validator(
@@ -90,6 +97,45 @@ absl::StatusOr<ctl::SwitchOptions> MakeSwitchOptions(const SwitchArgs& a, const 
   return o;
 }
 
+struct MoveTablesArgs {
+  std::string from, to, tables;
+  std::string lock_timeout = "30s";
+  std::string wait_timeout = "24h";
+  bool no_wait = false;
+};
+
+CLI::Validator TableListValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        absl::StatusOr<std::vector<std::string>> l = ctl::ParseTableList(text);
+        return l.ok() ? "" : std::string(l.status().message());
+      },
+      "TABLES");
+}
+
+// The options Reshard and MoveTables share: waiting for the copy and the lock.
+template <typename Args>
+void AddCopyWaitFlags(CLI::App* cmd, const std::shared_ptr<Args>& a) {
+  cmd->add_flag("--no-wait", a->no_wait, "Return once the streams started; follow them with ReshardStatus");
+  cmd->add_option("--wait-timeout", a->wait_timeout,
+                  "Stop waiting for the copy after this long (the copy goes on)")
+      ->check(DurationValidator())
+      ->capture_default_str();
+  cmd->add_option("--lock-timeout", a->lock_timeout, "How long to wait for the keyspace lock")
+      ->check(DurationValidator())
+      ->capture_default_str();
+}
+
+template <typename Args>
+absl::StatusOr<ctl::ReshardOptions> MakeCopyOptions(const Args& a, const std::string& op) {
+  ctl::ReshardOptions o;
+  ASSIGN_OR_RETURN(o.lock_timeout, ParseDurationFlag(a.lock_timeout));
+  ASSIGN_OR_RETURN(o.wait_timeout, ParseDurationFlag(a.wait_timeout));
+  o.wait = !a.no_wait;
+  o.progress = [op](const std::string& line) { Stderr(op, line); };
+  return o;
+}
+
 void AddReshard(CLI::App* ctl, CtlContext* ctx) {
   auto a = std::make_shared<ReshardArgs>();
   CLI::App* cmd = ctl->add_subcommand(
@@ -107,24 +153,41 @@ void AddReshard(CLI::App* ctl, CtlContext* ctx) {
                   "serve nothing, and have a primary")
       ->required()
       ->check(ShardListValidator());
-  cmd->add_flag("--no-wait", a->no_wait, "Return once the streams started; follow them with ReshardStatus");
-  cmd->add_option("--wait-timeout", a->wait_timeout,
-                  "Stop waiting for the copy after this long (the copy goes on)")
-      ->check(DurationValidator())
-      ->capture_default_str();
-  cmd->add_option("--lock-timeout", a->lock_timeout, "How long to wait for the keyspace lock")
-      ->check(DurationValidator())
-      ->capture_default_str();
+  AddCopyWaitFlags(cmd, a);
   cmd->callback([ctx, a] {
     ctx->action = [a](topo::Server& ts) -> absl::StatusOr<nlohmann::json> {
-      ctl::ReshardOptions o;
-      ASSIGN_OR_RETURN(o.lock_timeout, ParseDurationFlag(a->lock_timeout));
-      ASSIGN_OR_RETURN(o.wait_timeout, ParseDurationFlag(a->wait_timeout));
-      o.wait = !a->no_wait;
-      o.progress = [](const std::string& line) { Stderr("Reshard", line); };
+      ASSIGN_OR_RETURN(ctl::ReshardOptions o, MakeCopyOptions(*a, "Reshard"));
       ASSIGN_OR_RETURN(std::vector<std::string> sources, ctl::ParseShardList(a->source));
       ASSIGN_OR_RETURN(std::vector<std::string> targets, ctl::ParseShardList(a->target));
       return ctl::Reshard(ts, a->keyspace, sources, targets, o);
+    };
+  });
+}
+
+void AddMoveTables(CLI::App* ctl, CtlContext* ctx) {
+  auto a = std::make_shared<MoveTablesArgs>();
+  CLI::App* cmd = ctl->add_subcommand(
+      "MoveTables",
+      "Start moving tables from one keyspace to another (the vertical split): each shard of the "
+      "target keyspace copies a consistent snapshot of the tables' rows in its key range from "
+      "the source keyspace's shards, then follows their changes. Sessions on either keyspace "
+      "reach the tables where they are served until SwitchTraffic on the target keyspace. Waits "
+      "for the copy, printing progress");
+  cmd->footer(kWorkflowFooter);
+  cmd->add_option("--from", a->from, "The keyspace that has the tables")->required();
+  cmd->add_option("--to", a->to,
+                  "The keyspace to move them to; it must exist with primaries, and must not have "
+                  "tables of these names")
+      ->required();
+  cmd->add_option("--tables", a->tables, "The tables to move, e.g. t1,t2")
+      ->required()
+      ->check(TableListValidator());
+  AddCopyWaitFlags(cmd, a);
+  cmd->callback([ctx, a] {
+    ctx->action = [a](topo::Server& ts) -> absl::StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(ctl::ReshardOptions o, MakeCopyOptions(*a, "MoveTables"));
+      ASSIGN_OR_RETURN(std::vector<std::string> tables, ctl::ParseTableList(a->tables));
+      return ctl::MoveTables(ts, a->from, a->to, tables, o);
     };
   });
 }
@@ -197,6 +260,7 @@ void AddComplete(CLI::App* ctl, CtlContext* ctx) {
 
 void AddReshardCommands(CLI::App* ctl, CtlContext* ctx) {
   AddReshard(ctl, ctx);
+  AddMoveTables(ctl, ctx);
   AddStatus(ctl, ctx);
   AddSwitch(ctl, ctx, /*reverse=*/false);
   AddSwitch(ctl, ctx, /*reverse=*/true);

@@ -7,7 +7,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
+#include "ctl/move_tables.h"
 #include "ctl/reshard_workflow.h"
+#include "ctl/switch_traffic.h"
 #include "key/key_range.h"
 
 namespace shale::ctl {
@@ -53,7 +55,8 @@ std::string CopyProgress(const std::vector<std::pair<std::string, tablet::Stream
   return absl::StrJoin(parts, "; ");
 }
 
-// Polls the targets until every stream runs (copy done) or the deadline.
+}  // namespace
+
 absl::StatusOr<nlohmann::json> WaitForCopy(topo::Server& ts, absl::string_view keyspace,
                                            const std::vector<std::string>& targets,
                                            const ReshardOptions& o) {
@@ -102,8 +105,6 @@ absl::StatusOr<nlohmann::json> WaitForCopy(topo::Server& ts, absl::string_view k
     absl::SleepFor(std::min(kPoll, deadline - absl::Now()));
   }
 }
-
-}  // namespace
 
 absl::StatusOr<nlohmann::json> Reshard(topo::Server& ts, absl::string_view keyspace,
                                        const std::vector<std::string>& sources,
@@ -197,7 +198,9 @@ absl::StatusOr<nlohmann::json> Reshard(topo::Server& ts, absl::string_view keysp
 }
 
 absl::StatusOr<nlohmann::json> ReshardStatus(topo::Server& ts, absl::string_view keyspace) {
-  ASSIGN_OR_RETURN(ReshardWorkflow wf, FindReshardWorkflow(ts, keyspace));
+  ASSIGN_OR_RETURN(KeyspaceWorkflow found, FindKeyspaceWorkflow(ts, keyspace));
+  if (auto* move = std::get_if<MoveTablesWorkflow>(&found)) return MoveTablesStatus(ts, *move);
+  ReshardWorkflow wf = std::get<ReshardWorkflow>(std::move(found));
   nlohmann::json out;
   out["keyspace"] = wf.keyspace;
   out["old_shards"] = wf.old_shards;

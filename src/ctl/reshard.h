@@ -40,6 +40,13 @@ absl::StatusOr<nlohmann::json> Reshard(topo::Server& ts, absl::string_view keysp
                                        const std::vector<std::string>& targets,
                                        const ReshardOptions& options);
 
+// Polls the targets' primaries until every stream runs (copy done),
+// printing progress; DeadlineExceeded after options.wait_timeout (the copy
+// goes on). The streams as JSON.
+absl::StatusOr<nlohmann::json> WaitForCopy(topo::Server& ts, absl::string_view keyspace,
+                                           const std::vector<std::string>& targets,
+                                           const ReshardOptions& options);
+
 // Every stream of the keyspace's workflow with its phase, rows copied,
 // position and lag, and which tablet types each side serves.
 absl::StatusOr<nlohmann::json> ReshardStatus(topo::Server& ts, absl::string_view keyspace);

@@ -10,6 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "changes/keyspace_position.h"
+#include "ctl/move_tables.h"
+#include "ctl/primary_switch.h"
 #include "ctl/rebuild.h"
 #include "ctl/reshard_workflow.h"
 #include "key/key_range.h"
@@ -29,24 +31,6 @@ std::string TypeName(topodata::TabletType t) {
 
 bool Has(const std::vector<topodata::TabletType>& types, topodata::TabletType t) {
   return std::find(types.begin(), types.end(), t) != types.end();
-}
-
-// Sets whether each shard serves `type` (every cell).
-absl::Status SetServing(topo::Server& ts, absl::string_view keyspace,
-                        const std::vector<std::string>& shards, topodata::TabletType type,
-                        bool serve) {
-  for (const std::string& s : shards) {
-    RETURN_IF_ERROR(
-        ts.UpdateShardFields(keyspace, s, [&](topodata::Shard& rec) -> absl::Status {
-            auto* types = rec.mutable_served_types();
-            types->erase(std::remove_if(types->begin(), types->end(),
-                                        [&](const auto& st) { return st.tablet_type() == type; }),
-                         types->end());
-            if (serve) rec.add_served_types()->set_tablet_type(type);
-            return absl::OkStatus();
-          }).status());
-  }
-  return absl::OkStatus();
 }
 
 // Moves the non-primary types between the sides and rebuilds the graph.
@@ -70,238 +54,55 @@ absl::Status MoveReadTypes(topo::Server& ts, const ReshardWorkflow& wf,
   return absl::OkStatus();
 }
 
-// One shard's primary during the primary switch.
-struct Side {
-  std::string shard;
-  std::unique_ptr<tablet::TabletClient> client;
-  tablet::ChangePosition frozen_at;  // FreezeWrites' answer (frozen side)
-  tablet::LogPosition position;      // PrimaryPosition (following side)
-  bool frozen = false;
-};
-
-absl::StatusOr<std::vector<Side>> Dial(topo::Server& ts, absl::string_view keyspace,
-                                       const std::vector<std::string>& shards) {
-  std::vector<Side> out;
-  for (const std::string& s : shards) {
-    Side side;
-    side.shard = s;
-    ASSIGN_OR_RETURN(side.client, ShardPrimaryClient(ts, keyspace, s));
-    out.push_back(std::move(side));
-  }
-  return out;
-}
-
-void Thaw(std::vector<Side>& frozen, bool resharded, const SwitchOptions& o,
-          absl::string_view keyspace) {
-  tablet::ThawWritesRequest req;
-  req.set_resharded(resharded);
-  for (Side& s : frozen) {
-    if (!s.frozen) continue;
-    absl::Status st = s.client->Call(s.client->reshard(), &tablet::Reshard::Stub::ThawWrites, req,
-                                     absl::Seconds(10))
-                          .status();
-    if (!st.ok()) {
-      Progress(o, absl::StrCat("warning: thawing ", keyspace, "/", s.shard, ": ", st.message(),
-                               " (the tablet thaws by itself when its freeze expires)"));
-    }
-    s.frozen = false;
-  }
-}
-
-// The streams the followers run, by follower shard: uid → source shard.
-absl::StatusOr<std::map<std::string, std::vector<tablet::StreamState>>> FollowerStreams(
-    topo::Server& ts, const ReshardWorkflow& wf, bool require_running) {
-  std::map<std::string, std::vector<tablet::StreamState>> out;
-  for (const std::string& f : wf.followers()) {
-    ASSIGN_OR_RETURN(tablet::StreamStatusResponse r, ShardStreamStatus(ts, wf.keyspace, f));
-    const int want = wf.shards.at(f).source_shards_size();
-    if (r.streams_size() != want) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the primary of ", wf.keyspace, "/", f, " runs ", r.streams_size(),
-                       " streams but its Shard record lists ", want, "; try again shortly"));
-    }
-    for (const auto& s : r.streams()) {
-      if (require_running && s.phase() != tablet::RUNNING) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "stream ", s.uid(), " into ", wf.keyspace, "/", f, " from ", s.source_shard(),
-            " is ", tablet::StreamPhase_Name(s.phase()),
-            s.last_error().empty() ? "" : absl::StrCat(" (", s.last_error(), ")"),
-            "; switch once every stream is RUNNING (ReshardStatus)"));
-      }
-      out[f].push_back(s);
-    }
-  }
-  return out;
-}
-
 // The primary switch from the serving side `from` to the following side
-// `to`; the streams that start into `from` get reverse = reverse_streams.
-absl::Status SwitchPrimary(topo::Server& ts, const ReshardWorkflow& wf,
-                           const std::vector<std::string>& from,
-                           const std::vector<std::string>& to, bool reverse_streams,
-                           const SwitchOptions& o, Json* steps) {
+// `to` of a resharding workflow; the streams that start into `from` get
+// reverse = reverse_streams.
+absl::Status SwitchReshardPrimary(topo::Server& ts, const ReshardWorkflow& wf,
+                                  const std::vector<std::string>& from,
+                                  const std::vector<std::string>& to, bool reverse_streams,
+                                  const SwitchOptions& o, Json* steps) {
   const std::string& ks = wf.keyspace;
-  ASSIGN_OR_RETURN(auto streams, FollowerStreams(ts, wf, /*require_running=*/true));
-  ASSIGN_OR_RETURN(std::vector<Side> frozen, Dial(ts, ks, from));
-  ASSIGN_OR_RETURN(std::vector<Side> following, Dial(ts, ks, to));
-  auto step = [&](const std::string& line, absl::Time since) {
-    const std::string s =
-        absl::StrCat(line, " (", absl::FormatDuration(absl::Trunc(absl::Now() - since,
-                                                                  absl::Microseconds(100))),
-                     ")");
-    Progress(o, s);
-    steps->push_back(s);
+  PrimarySwitch sw;
+  ASSIGN_OR_RETURN(sw.streams,
+                   RunningStreams(ts, ks, wf.followers(), wf.shards, /*require_running=*/true));
+  sw.from_keyspace = sw.to_keyspace = ks;
+  sw.from = from;
+  sw.to = to;
+  sw.from_records = sw.to_records = wf.shards;
+  sw.reverse_streams = reverse_streams;
+  sw.flip = [&]() -> absl::Status {
+    RETURN_IF_ERROR(SetServing(ts, ks, from, topodata::PRIMARY, false));
+    RETURN_IF_ERROR(SetServing(ts, ks, to, topodata::PRIMARY, true));
+    return RebuildKeyspaceGraph(ts, ks, {}, false);
   };
-
-  // 1. Freeze the serving side's writes.
-  const absl::Time freeze_start = absl::Now();
-  tablet::FreezeWritesRequest freeze;
-  freeze.set_max_freeze_ms(absl::ToInt64Milliseconds(o.catch_up_timeout + absl::Seconds(20)));
-  freeze.set_grace_ms(absl::ToInt64Milliseconds(o.grace));
-  for (Side& s : frozen) {
-    absl::StatusOr<tablet::FreezeWritesResponse> r = s.client->Call(
-        s.client->reshard(), &tablet::Reshard::Stub::FreezeWrites, freeze,
-        o.grace + absl::Seconds(30));
-    if (!r.ok()) {
-      Thaw(frozen, false, o, ks);
-      return absl::Status(r.status().code(), absl::StrCat("freezing writes on ", ks, "/", s.shard,
-                                                          ": ", r.status().message(),
-                                                          "; nothing changed"));
-    }
-    s.frozen = true;
-    s.frozen_at = r->position();
-  }
-  step(absl::StrCat("froze writes on ", absl::StrJoin(from, ",")), freeze_start);
-
-  // 2. Wait until every stream applied its source's last write.
-  const absl::Time catch_up_start = absl::Now();
-  for (const auto& [shard, list] : streams) {
-    ASSIGN_OR_RETURN(auto client, ShardPrimaryClient(ts, ks, shard));
-    for (const tablet::StreamState& st : list) {
-      auto src = std::find_if(frozen.begin(), frozen.end(),
-                              [&](const Side& s) { return s.shard == st.source_shard(); });
-      if (src == frozen.end()) continue;
-      tablet::WaitForStreamRequest req;
-      req.set_uid(st.uid());
-      *req.mutable_position() = src->frozen_at;
-      const absl::Duration left = o.catch_up_timeout - (absl::Now() - catch_up_start);
-      req.set_timeout_ms(std::max<int64_t>(1, absl::ToInt64Milliseconds(left)));
-      absl::Status w = client->Call(client->reshard(), &tablet::Reshard::Stub::WaitForStream, req,
-                                    left + absl::Seconds(5))
-                           .status();
-      if (!w.ok()) {
-        Thaw(frozen, false, o, ks);
-        return absl::Status(
-            w.code(),
-            absl::StrCat(ks, "/", shard, " did not apply ", st.source_shard(), "'s writes up to ",
-                         changes::FormatChangePosition(src->frozen_at), " within ",
-                         absl::FormatDuration(o.catch_up_timeout), ": ", w.message(),
-                         "; nothing changed, writes go on at ", absl::StrJoin(from, ",")));
-      }
-    }
-  }
-  step(absl::StrCat(absl::StrJoin(to, ","), " caught up"), catch_up_start);
-
-  // 3. Where the reverse streams start: each following primary's position.
-  for (Side& s : following) {
-    absl::StatusOr<tablet::PrimaryPositionResponse> r =
-        s.client->Call(s.client->replication(), &tablet::Replication::Stub::PrimaryPosition,
-                       tablet::PrimaryPositionRequest(), absl::Seconds(10));
-    if (!r.ok()) {
-      Thaw(frozen, false, o, ks);
-      return absl::Status(r.status().code(),
-                          absl::StrCat("position of ", ks, "/", s.shard, ": ",
-                                       r.status().message(), "; nothing changed"));
-    }
-    s.position = r->position();
-  }
-
-  // Undo for a failure before the flip: streams back as they were, writes
-  // go on at `from`.
-  std::map<std::string, topodata::Shard> before = wf.shards;
-  auto undo = [&](const absl::Status& cause) {
-    for (const std::string& s : from) {
-      ts.UpdateShardFields(ks, s, [](topodata::Shard& rec) -> absl::Status {
-          rec.clear_source_shards();
-          return absl::OkStatus();
-        }).IgnoreError();
-      SyncShardStreams(ts, ks, s).IgnoreError();
-    }
-    for (const std::string& s : to) {
-      ts.UpdateShardFields(ks, s, [&](topodata::Shard& rec) -> absl::Status {
-          *rec.mutable_source_shards() = before[s].source_shards();
-          return absl::OkStatus();
-        }).IgnoreError();
-      SyncShardStreams(ts, ks, s).IgnoreError();
-    }
-    Thaw(frozen, false, o, ks);
-    return absl::Status(cause.code(),
-                        absl::StrCat(cause.message(), "; the switch was undone, writes go on at ",
-                                     absl::StrJoin(from, ",")));
-  };
-
-  // 4. Streams the other way, from the following side's current positions.
-  const absl::Time turn_start = absl::Now();
-  for (const std::string& f : from) {
-    const key::KeyRange fr = key::KeyRange::FromProto(wf.shards.at(f).key_range());
-    absl::Status u = ts.UpdateShardFields(ks, f, [&](topodata::Shard& rec) -> absl::Status {
-                         rec.clear_source_shards();
-                         uint32_t uid = 0;
-                         for (const Side& t : following) {
-                           const auto& tr = wf.shards.at(t.shard).key_range();
-                           if (!fr.Overlaps(key::KeyRange::FromProto(tr))) continue;
-                           auto* src = rec.add_source_shards();
-                           src->set_uid(++uid);
-                           src->set_keyspace(ks);
-                           src->set_shard(t.shard);
-                           *src->mutable_key_range() = tr;
-                           src->set_start_seq(t.position.seq());
-                           src->set_start_term(t.position.term());
-                           src->set_reverse(reverse_streams);
-                         }
-                         return absl::OkStatus();
-                       }).status();
-    if (u.ok()) u = SyncShardStreams(ts, ks, f);
-    if (!u.ok()) return undo(u);
-  }
-  // 5. Stop the streams into the following side: nothing more is applied
-  // there once SyncStreams answers.
-  for (const std::string& t : to) {
-    absl::Status u = ts.UpdateShardFields(ks, t, [](topodata::Shard& rec) -> absl::Status {
-                         rec.clear_source_shards();
-                         return absl::OkStatus();
-                       }).status();
-    if (u.ok()) u = SyncShardStreams(ts, ks, t);
-    if (!u.ok()) return undo(u);
-  }
-  step("turned the streams round", turn_start);
-
-  // 6. Flip PRIMARY and rebuild every cell's serving graph.
-  const absl::Time flip_start = absl::Now();
-  absl::Status flip = SetServing(ts, ks, from, topodata::PRIMARY, false);
-  if (flip.ok()) flip = SetServing(ts, ks, to, topodata::PRIMARY, true);
-  if (flip.ok()) flip = RebuildKeyspaceGraph(ts, ks, {}, false);
-  if (!flip.ok()) {
+  sw.unflip = [&] {
     SetServing(ts, ks, to, topodata::PRIMARY, false).IgnoreError();
     SetServing(ts, ks, from, topodata::PRIMARY, true).IgnoreError();
     RebuildKeyspaceGraph(ts, ks, {}, true).IgnoreError();
-    return undo(flip);
-  }
-  step(absl::StrCat("primary traffic now goes to ", absl::StrJoin(to, ",")), flip_start);
-  // The streams into `from` were dormant while it served PRIMARY; start
-  // them now rather than when the tablets see the record.
-  for (const std::string& f : from) {
-    absl::Status s = SyncShardStreams(ts, ks, f);
-    if (!s.ok()) Progress(o, absl::StrCat("warning: ", s.message()));
-  }
-
-  // 7. The writes that waited are re-planned by the gateways.
-  Thaw(frozen, true, o, ks);
-  step(absl::StrCat("released the held writes; writes were frozen for"), freeze_start);
-  return absl::OkStatus();
+  };
+  sw.thaw.set_resharded(true);
+  return SwitchPrimary(ts, sw, o, steps);
 }
 
 }  // namespace
+
+absl::StatusOr<KeyspaceWorkflow> FindKeyspaceWorkflow(topo::Server& ts,
+                                                      absl::string_view keyspace) {
+  absl::StatusOr<ReshardWorkflow> reshard = FindReshardWorkflow(ts, keyspace);
+  if (!absl::IsNotFound(reshard.status())) {
+    if (!reshard.ok()) return reshard.status();
+    return KeyspaceWorkflow(*std::move(reshard));
+  }
+  absl::StatusOr<MoveTablesWorkflow> move = FindMoveTablesWorkflow(ts, keyspace);
+  if (!absl::IsNotFound(move.status())) {
+    if (!move.ok()) return move.status();
+    return KeyspaceWorkflow(*std::move(move));
+  }
+  return absl::NotFoundError(
+      absl::StrCat("keyspace ", keyspace,
+                   " has no resharding workflow and no MoveTables workflow into it (start one "
+                   "with Reshard, or MoveTables --to ", keyspace, ")"));
+}
 
 absl::StatusOr<std::vector<topodata::TabletType>> ParseTabletTypes(absl::string_view list) {
   std::vector<topodata::TabletType> out;
@@ -323,7 +124,11 @@ absl::StatusOr<nlohmann::json> SwitchTraffic(topo::Server& ts, absl::string_view
                                              const std::vector<topodata::TabletType>& types,
                                              const SwitchOptions& options) {
   ASSIGN_OR_RETURN(auto lock, ts.LockKeyspace(keyspace, "SwitchTraffic", options.lock_timeout));
-  ASSIGN_OR_RETURN(ReshardWorkflow wf, FindReshardWorkflow(ts, keyspace));
+  ASSIGN_OR_RETURN(KeyspaceWorkflow found, FindKeyspaceWorkflow(ts, keyspace));
+  if (auto* move = std::get_if<MoveTablesWorkflow>(&found)) {
+    return SwitchMoveTables(ts, *std::move(move), types, /*reverse=*/false, options);
+  }
+  ReshardWorkflow wf = std::get<ReshardWorkflow>(std::move(found));
   RETURN_IF_ERROR(ClearDormantStreams(ts, wf));
   Json steps = Json::array();
   if (Has(types, topodata::PRIMARY) && wf.reversed) {
@@ -333,11 +138,13 @@ absl::StatusOr<nlohmann::json> SwitchTraffic(topo::Server& ts, absl::string_view
   }
   if (!wf.reversed) {
     // Reads move only once the copy is done.
-    RETURN_IF_ERROR(FollowerStreams(ts, wf, /*require_running=*/true).status());
+    RETURN_IF_ERROR(
+        RunningStreams(ts, keyspace, wf.new_shards, wf.shards, /*require_running=*/true)
+            .status());
   }
   RETURN_IF_ERROR(MoveReadTypes(ts, wf, types, /*to_new=*/true, options, &steps));
   if (Has(types, topodata::PRIMARY)) {
-    RETURN_IF_ERROR(SwitchPrimary(ts, wf, wf.old_shards, wf.new_shards, /*reverse_streams=*/true,
+    RETURN_IF_ERROR(SwitchReshardPrimary(ts, wf, wf.old_shards, wf.new_shards, /*reverse_streams=*/true,
                                   options, &steps));
   }
   Json out;
@@ -350,7 +157,11 @@ absl::StatusOr<nlohmann::json> ReverseTraffic(topo::Server& ts, absl::string_vie
                                               const std::vector<topodata::TabletType>& types,
                                               const SwitchOptions& options) {
   ASSIGN_OR_RETURN(auto lock, ts.LockKeyspace(keyspace, "ReverseTraffic", options.lock_timeout));
-  ASSIGN_OR_RETURN(ReshardWorkflow wf, FindReshardWorkflow(ts, keyspace));
+  ASSIGN_OR_RETURN(KeyspaceWorkflow found, FindKeyspaceWorkflow(ts, keyspace));
+  if (auto* move = std::get_if<MoveTablesWorkflow>(&found)) {
+    return SwitchMoveTables(ts, *std::move(move), types, /*reverse=*/true, options);
+  }
+  ReshardWorkflow wf = std::get<ReshardWorkflow>(std::move(found));
   RETURN_IF_ERROR(ClearDormantStreams(ts, wf));
   std::vector<topodata::TabletType> chosen = types;
   if (chosen.empty()) {
@@ -371,7 +182,7 @@ absl::StatusOr<nlohmann::json> ReverseTraffic(topo::Server& ts, absl::string_vie
       return absl::FailedPreconditionError(absl::StrCat(
           "primary traffic of keyspace ", keyspace, " was not switched; nothing to reverse"));
     }
-    RETURN_IF_ERROR(SwitchPrimary(ts, wf, wf.new_shards, wf.old_shards,
+    RETURN_IF_ERROR(SwitchReshardPrimary(ts, wf, wf.new_shards, wf.old_shards,
                                   /*reverse_streams=*/false, options, &steps));
   }
   RETURN_IF_ERROR(MoveReadTypes(ts, wf, chosen, /*to_new=*/false, options, &steps));
@@ -384,7 +195,11 @@ absl::StatusOr<nlohmann::json> ReverseTraffic(topo::Server& ts, absl::string_vie
 absl::StatusOr<nlohmann::json> Complete(topo::Server& ts, absl::string_view keyspace,
                                         bool drop_data, const SwitchOptions& options) {
   ASSIGN_OR_RETURN(auto lock, ts.LockKeyspace(keyspace, "Complete", options.lock_timeout));
-  ASSIGN_OR_RETURN(ReshardWorkflow wf, FindReshardWorkflow(ts, keyspace));
+  ASSIGN_OR_RETURN(KeyspaceWorkflow found, FindKeyspaceWorkflow(ts, keyspace));
+  if (auto* move = std::get_if<MoveTablesWorkflow>(&found)) {
+    return CompleteMoveTables(ts, *move, drop_data, options);
+  }
+  ReshardWorkflow wf = std::get<ReshardWorkflow>(std::move(found));
   if (!wf.reversed) {
     return absl::FailedPreconditionError(absl::StrCat(
         "primary traffic of keyspace ", keyspace,

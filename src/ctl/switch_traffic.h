@@ -2,7 +2,9 @@
 
 // `shale ctl SwitchTraffic`, `ReverseTraffic` and `Complete`
 // (docs/resharding.md): moving tablet types' serving between the old and
-// new shards of a resharding workflow, and ending the workflow.
+// new shards of a resharding workflow, and ending the workflow. A keyspace
+// without a resharding workflow that receives tables from a MoveTables runs
+// that workflow's versions (move_tables.h).
 //
 // The primary switch freezes the writes of the shards that serve PRIMARY,
 // waits for the other side's streams to apply everything, turns the streams
@@ -16,11 +18,14 @@
 
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "ctl/move_tables_workflow.h"
+#include "ctl/reshard_workflow.h"
 #include "nlohmann/json.hpp"
 #include "topo/server.h"
 
@@ -35,6 +40,13 @@ struct SwitchOptions {
   absl::Duration grace = absl::Seconds(1);
   std::function<void(const std::string&)> progress;
 };
+
+// A keyspace's workflow: its own resharding, or a MoveTables into it.
+using KeyspaceWorkflow = std::variant<ReshardWorkflow, MoveTablesWorkflow>;
+
+// NotFound (naming Reshard and MoveTables) when the keyspace has neither.
+absl::StatusOr<KeyspaceWorkflow> FindKeyspaceWorkflow(topo::Server& ts,
+                                                      absl::string_view keyspace);
 
 // "rdonly,replica", "primary", ... → types. InvalidArgument otherwise.
 absl::StatusOr<std::vector<topodata::TabletType>> ParseTabletTypes(absl::string_view list);

@@ -63,7 +63,8 @@ absl::Status ServeRowHashes(engine::Engine& engine, const RowHashesRequest& requ
   const int batch_rows = request.batch_rows() == 0 ? kDefaultHashBatchRows : request.batch_rows();
   const reshard::RowFilter filter(request.table(), request.key_range());
 
-  ASSIGN_OR_RETURN(engine::TxnId txn, engine.Begin(engine::TxnMode::kReadOnly));
+  ASSIGN_OR_RETURN(engine::TxnId txn,
+                   engine.Begin(engine::TxnMode::kReadOnly, engine::Access::kDba));
   absl::Cleanup end_txn = [&] { engine.Rollback(txn).IgnoreError(); };
   ASSIGN_OR_RETURN(ChangePosition position, reshard::SnapshotPosition(engine, txn));
   // Bad tables and sharding columns fail before the position goes out.
@@ -315,7 +316,8 @@ class VDiffRun {
                                                        PositionString(at), ": "));
     }
     *state = *std::move(caught_up);
-    ASSIGN_OR_RETURN(engine::TxnId txn, engine.Begin(engine::TxnMode::kReadOnly));
+    ASSIGN_OR_RETURN(engine::TxnId txn,
+                     engine.Begin(engine::TxnMode::kReadOnly, engine::Access::kDba));
     absl::Cleanup end_txn = [&] { engine.Rollback(txn).IgnoreError(); };
     // The first read fixes this transaction's snapshot: the stream at S.
     RETURN_IF_ERROR(reshard::SnapshotPosition(engine, txn).status());

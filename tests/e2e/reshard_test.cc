@@ -14,6 +14,9 @@
 // StreamsResumeAfterATargetFailoverAndASourceMigration: a kill -9 of a
 // target primary and a planned migration of the source primary while the
 // streams run under load; nothing is lost and VDiff is clean.
+//
+// MoveTablesToAnotherKeyspaceUnderLoad: the vertical split, with its switch,
+// reverse and completion, under load.
 
 #include <fstream>
 
@@ -38,35 +41,44 @@ class ReshardE2eTest : public GateE2eTest {
     GateE2eTest::SetUp();
     ASSERT_NO_FATAL_FAILURE(StartCluster(/*replicas=*/1, "semi_sync"));
     ASSERT_NO_FATAL_FAILURE(StartGate());
-    PsqlOk("CREATE TABLE accounts (id INTEGER PRIMARY KEY, bal INTEGER NOT NULL)");
-    const std::string csv = data_dir("accounts.csv");
-    std::ofstream out(csv);
-    for (int id = 1; id <= kAccounts; ++id) out << id << ",0\n";
-    out.close();
-    CliResult r = Psql("\\copy accounts (id, bal) from '" + csv + "' with (format csv)");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_NO_FATAL_FAILURE(CreateAndFill("accounts", "bal"));
     std::ofstream(data_dir("update.sql"))
         << "\\set aid random(1, " << kAccounts
         << ")\nUPDATE accounts SET bal = bal + 1 WHERE id = :aid;\n";
   }
 
+  // Creates table (id, column) through the gateway with kAccounts rows,
+  // column 0.
+  void CreateAndFill(const std::string& table, const std::string& column) {
+    PsqlOk(absl::StrCat("CREATE TABLE ", table, " (id INTEGER PRIMARY KEY, ", column,
+                        " INTEGER NOT NULL)"));
+    const std::string csv = data_dir(table + ".csv");
+    std::ofstream out(csv);
+    for (int id = 1; id <= kAccounts; ++id) out << id << ",0\n";
+    out.close();
+    CliResult r = Psql(absl::StrCat("\\copy ", table, " (id, ", column, ") from '", csv,
+                                    "' with (format csv)"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
   // Creates shard `name` with a primary (uid) and replicas (uid + 1, ...).
-  void AddShard(const std::string& name, int uid, int replicas = 1) {
-    CliResult r = Ctl({"CreateShard", absl::StrCat("app/", name)});
+  void AddShard(const std::string& name, int uid, int replicas = 1,
+                const std::string& keyspace = "app") {
+    CliResult r = Ctl({"CreateShard", absl::StrCat(keyspace, "/", name)});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (int n = 0; n <= replicas; ++n) {
       const std::string alias = absl::StrCat("zone1-", uid + n);
-      StartTablet(alias, {"--keyspace", "app", "--shard", name, "--init-type", "replica"});
+      StartTablet(alias, {"--keyspace", keyspace, "--shard", name, "--init-type", "replica"});
       ASSERT_TRUE(WaitServing(alias));
     }
-    r = Ctl({"PlannedReparentShard", absl::StrCat("app/", name), "--new-primary",
+    r = Ctl({"PlannedReparentShard", absl::StrCat(keyspace, "/", name), "--new-primary",
              absl::StrCat("zone1-", uid)});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  int64_t TotalBalance() {
+  int64_t TotalBalance(const std::string& db = "app") {
     int64_t n = -1;
-    return absl::SimpleAtoi(PsqlOk("SELECT sum(bal) FROM accounts"), &n) ? n : -1;
+    return absl::SimpleAtoi(PsqlOk("SELECT sum(bal) FROM accounts", db), &n) ? n : -1;
   }
 
   // A ctl command that must succeed; its JSON output.
@@ -222,12 +234,101 @@ TEST_F(ReshardE2eTest, ImpossibleRequestsAreRefusedAndChangeNothing) {
   // No workflow: nothing to switch or show.
   r = Ctl({"SwitchTraffic", "app", "--tablet-types", "primary"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("no resharding workflow"));
+  EXPECT_THAT(r.err, HasSubstr("has no resharding workflow"));
   EXPECT_EQ(Ctl({"ReshardStatus", "app"}).exit_code, 1);
   // Nothing changed: no shard follows another.
   nlohmann::json shard = nlohmann::json::parse(Ctl({"GetShard", "app/-40"}).out, nullptr, false);
   ASSERT_TRUE(shard.is_object());
   EXPECT_TRUE(shard["source_shards"].empty()) << shard.dump();
+}
+
+// MoveTables (the vertical split) under load: accounts moves from the
+// sharded keyspace app to a new unsharded keyspace archive while pgbench
+// updates accounts and a table that stays (stay) through the gateway's app
+// database. Sessions on either keyspace reach accounts wherever it is
+// served; after the primary switch app's shards refuse it; ReverseTraffic
+// and a second switch work; Complete --drop-data empties app's copy. No
+// client error, and both tables' sums equal pgbench's transactions.
+TEST_F(ReshardE2eTest, MoveTablesToAnotherKeyspaceUnderLoad) {
+  ASSERT_NO_FATAL_FAILURE(CreateAndFill("stay", "n"));
+  ASSERT_EQ(Ctl({"CreateKeyspace", "archive", "--durability", "semi_sync"}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(AddShard("0", 500, /*replicas=*/1, "archive"));
+  ASSERT_EQ(Ctl({"RebuildKeyspaceGraph", "archive"}).exit_code, 0);
+  std::ofstream(data_dir("move.sql"))
+      << "\\set aid random(1, " << kAccounts
+      << ")\nUPDATE accounts SET bal = bal + 1 WHERE id = :aid;\n"
+         "UPDATE stay SET n = n + 1 WHERE id = :aid;\n";
+  std::unique_ptr<Subprocess> bench =
+      StartPgbench(pg_port_, data_dir("move.sql"), "prepared", 8, 45);
+  ASSERT_NE(bench, nullptr);
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return TotalBalance() > 200; }));
+
+  // Bad requests change nothing.
+  CliResult r = Ctl({"MoveTables", "--from", "app", "--to", "app", "--tables", "accounts"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("same keyspace"));
+  r = Ctl({"MoveTables", "--from", "app", "--to", "archive", "--tables", "nosuch"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("not in keyspace app's VSchema"));
+  r = Ctl({"MoveTables", "--from", "app", "--to", "nowhere", "--tables", "accounts"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("keyspace nowhere does not exist"));
+  EXPECT_EQ(Ctl({"MoveTables", "--from", "app", "--to", "archive", "--tables", "_shale_x"})
+                .exit_code,
+            2);
+  r = Ctl({"SwitchTraffic", "archive", "--tablet-types", "primary"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no MoveTables workflow"));
+
+  nlohmann::json copied =
+      CtlOk({"MoveTables", "--from", "app", "--to", "archive", "--tables", "accounts"});
+  ASSERT_TRUE(copied.is_array()) << copied.dump();
+  EXPECT_EQ(copied.size(), 2u) << copied.dump();  // archive/0 follows both app shards
+  EXPECT_EQ(TabletRows("zone1-500", "SELECT count(*) FROM accounts"), kAccounts);
+  EXPECT_EQ(TabletRows("zone1-500", "SELECT count(*) FROM stay"), -1) << "stay was not moved";
+  nlohmann::json status = CtlOk({"ReshardStatus", "archive"});
+  EXPECT_EQ(status["workflow"], "MoveTables") << status.dump();
+  EXPECT_EQ(status["served_by"]["primary"], "app") << status.dump();
+  CliResult vdiff = Ctl({"VDiff", "archive"});
+  EXPECT_EQ(vdiff.exit_code, 0) << vdiff.out << vdiff.err;
+  // A session on archive reaches accounts in app until the switch.
+  EXPECT_EQ(PsqlOk("SELECT count(*) FROM accounts", "archive"), absl::StrCat(kAccounts));
+
+  CtlOk({"SwitchTraffic", "archive", "--tablet-types", "rdonly,replica"});
+  nlohmann::json sw = CtlOk({"SwitchTraffic", "archive", "--tablet-types", "primary"});
+  EXPECT_THAT(sw.dump(), HasSubstr("writes were frozen for")) << sw.dump();
+  const int64_t b1 = TotalBalance();
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return TotalBalance() > b1 + 100; }));
+  // app's shards refuse accounts now (a session bound to a shard follows no
+  // routing rule); stay is still theirs.
+  r = Psql("SELECT count(*) FROM accounts", "app:-80");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("resharded"));
+  EXPECT_EQ(Psql("SELECT count(*) FROM stay", "app:-80").exit_code, 0);
+  status = CtlOk({"ReshardStatus", "archive"});
+  EXPECT_EQ(status["served_by"]["primary"], "archive") << status.dump();
+  EXPECT_EQ(status["primary_switched"], true) << status.dump();
+
+  CtlOk({"ReverseTraffic", "archive", "--tablet-types", "primary"});
+  const int64_t b2 = TotalBalance();
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return TotalBalance() > b2 + 100; }));
+  CtlOk({"SwitchTraffic", "archive", "--tablet-types", "primary"});
+  const int64_t b3 = TotalBalance();
+  ASSERT_TRUE(WaitFor(absl::Seconds(20), [&] { return TotalBalance() > b3 + 100; }));
+  CtlOk({"Complete", "archive", "--drop-data"});
+  EXPECT_EQ(TabletRows("zone1-100", "SELECT count(*) FROM accounts"), 0);
+  EXPECT_EQ(TabletRows("zone1-200", "SELECT count(*) FROM accounts"), 0);
+
+  PgbenchResult result = FinishPgbench(std::move(bench));
+  std::cerr << "pgbench during MoveTables, switches and Complete:\n" << result.out;
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("number of failed transactions: 0"));
+  const int64_t txns = PgbenchProcessed(result.out);
+  EXPECT_GT(txns, 0);
+  EXPECT_EQ(TotalBalance(), txns) << "an update of the moved table was lost or applied twice";
+  EXPECT_EQ(TotalBalance("archive"), txns);
+  EXPECT_EQ(PsqlOk("SELECT sum(n) FROM stay"), absl::StrCat(txns));
+  EXPECT_EQ(TabletRows("zone1-500", "SELECT sum(bal) FROM accounts"), txns);
 }
 
 }  // namespace

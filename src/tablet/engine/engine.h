@@ -128,8 +128,11 @@ class Engine {
   // Starts an interactive transaction. Errors: FailedPrecondition 25006 for
   // kReadWrite in read-only mode; DeadlineExceeded 55P03 when the writer (or
   // a reader) does not free up in time; Aborted 40001 if another process
-  // holds the database's write lock.
-  absl::StatusOr<TxnId> Begin(TxnMode mode = TxnMode::kReadWrite);
+  // holds the database's write lock. The transaction's statements run with
+  // `access`: kUser for clients; kDba for the tablet's own reads on behalf
+  // of resharding and VDiff (the same restrictions, but not subject to
+  // options.check_user_statement, so they read denied tables too).
+  absl::StatusOr<TxnId> Begin(TxnMode mode = TxnMode::kReadWrite, Access access = Access::kUser);
 
   // Runs one statement in txn. Errors as Execute, plus: NotFound for an
   // unknown (or committed / rolled back) txn; Aborted 25P03 for a txn the
@@ -194,9 +197,10 @@ class Engine {
  private:
   // One interactive transaction.
   struct Txn {
-    Txn(TxnId id, TxnMode mode) : id(id), mode(mode) {}
+    Txn(TxnId id, TxnMode mode, Access access) : id(id), mode(mode), access(access) {}
     const TxnId id;
     const TxnMode mode;
+    const Access access;
     // Engine::mu_ protects active_calls and last_active: the reaper skips a
     // transaction with a call in flight.
     int active_calls = 0;

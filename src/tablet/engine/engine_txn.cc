@@ -23,7 +23,7 @@ absl::Status TxnNotFound(TxnId id) {
 
 }  // namespace
 
-absl::StatusOr<TxnId> Engine::Begin(TxnMode mode) {
+absl::StatusOr<TxnId> Engine::Begin(TxnMode mode, Access access) {
   std::unique_ptr<WriteTxn> write;
   ConnectionPool::Lease reader;
   WriteGate::Ticket ticket;
@@ -46,7 +46,7 @@ absl::StatusOr<TxnId> Engine::Begin(TxnMode mode) {
     absl::MutexLock lock(&mu_);
     id = TxnId(next_txn_id_++);
   }
-  auto txn = std::make_shared<Txn>(id, mode);
+  auto txn = std::make_shared<Txn>(id, mode, access);
   {
     absl::MutexLock txn_lock(&txn->mu);
     txn->write = std::move(write);
@@ -87,7 +87,7 @@ absl::StatusOr<ResultSet> Engine::RunInTxn(Txn& txn, absl::string_view sql,
   absl::MutexLock lock(&txn.mu);
   if (!txn.open) return TxnNotFound(txn.id);
   if (txn.mode == TxnMode::kReadOnly) {
-    ASSIGN_OR_RETURN(Statement statement, txn.reader->Prepare(sql, Access::kUser));
+    ASSIGN_OR_RETURN(Statement statement, txn.reader->Prepare(sql, txn.access));
     if (!statement.info().read_only) {
       return SqlError(absl::StatusCode::kFailedPrecondition, sqlstate::kReadOnlyTransaction,
                       absl::StrCat("transaction ", txn.id.value(), " is read-only"));
@@ -98,7 +98,7 @@ absl::StatusOr<ResultSet> Engine::RunInTxn(Txn& txn, absl::string_view sql,
   absl::StatusOr<ResultSet> result;
   {
     // Finalised before the writer can be given back below.
-    ASSIGN_OR_RETURN(Statement statement, txn.write->Prepare(sql, Access::kUser));
+    ASSIGN_OR_RETURN(Statement statement, txn.write->Prepare(sql, txn.access));
     if (!statement.info().read_only && IsReadOnly()) return ReadOnlyError();
     RETURN_IF_ERROR(CheckUserStatement(statement));
     result = txn.write->Run(statement, binds, on_row);

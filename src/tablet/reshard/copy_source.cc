@@ -27,7 +27,7 @@ class ReadTxn {
     if (id_.has_value()) engine_.Rollback(*id_).IgnoreError();
   }
   absl::Status Begin() {
-    ASSIGN_OR_RETURN(TxnId id, engine_.Begin(engine::TxnMode::kReadOnly));
+    ASSIGN_OR_RETURN(TxnId id, engine_.Begin(engine::TxnMode::kReadOnly, engine::Access::kDba));
     id_ = id;
     return absl::OkStatus();
   }
