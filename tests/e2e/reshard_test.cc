@@ -294,7 +294,25 @@ TEST_F(ReshardE2eTest, MoveTablesToAnotherKeyspaceUnderLoad) {
   // A session on archive reaches accounts in app until the switch.
   EXPECT_EQ(PsqlOk("SELECT count(*) FROM accounts", "archive"), absl::StrCat(kAccounts));
 
+  // What an interrupted primary switch leaves: a reverse stream into app,
+  // dormant because app still serves accounts. The next switch command
+  // removes it before it starts.
+  ASSERT_TRUE(ts_->UpdateShardFields("app", "-80", [](topodata::Shard& rec) -> absl::Status {
+                   auto* s = rec.add_source_shards();
+                   s->set_uid(1);
+                   s->set_keyspace("archive");
+                   s->set_shard("0");
+                   s->add_tables("accounts");
+                   s->set_reverse(true);
+                   s->set_start_seq(1);
+                   s->set_start_term(1);
+                   return absl::OkStatus();
+                 }).ok());
+  status = CtlOk({"ReshardStatus", "archive"});
+  EXPECT_TRUE(status.contains("interrupted_switch")) << status.dump();
   CtlOk({"SwitchTraffic", "archive", "--tablet-types", "rdonly,replica"});
+  nlohmann::json shard = nlohmann::json::parse(Ctl({"GetShard", "app/-80"}).out, nullptr, false);
+  EXPECT_TRUE(shard["source_shards"].empty()) << shard.dump();
   nlohmann::json sw = CtlOk({"SwitchTraffic", "archive", "--tablet-types", "primary"});
   EXPECT_THAT(sw.dump(), HasSubstr("writes were frozen for")) << sw.dump();
   const int64_t b1 = TotalBalance();
