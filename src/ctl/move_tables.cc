@@ -29,14 +29,6 @@ void Progress(const Options& o, const std::string& line) {
   if (o.progress) o.progress(line);
 }
 
-std::string TypeName(topodata::TabletType t) {
-  return absl::AsciiStrToLower(topodata::TabletType_Name(t));
-}
-
-bool Has(const std::vector<topodata::TabletType>& types, topodata::TabletType t) {
-  return std::find(types.begin(), types.end(), t) != types.end();
-}
-
 // Adds the tables to, or removes them from, each shard's denied_tables.
 absl::Status SetDenied(topo::Server& ts, absl::string_view keyspace,
                        const std::vector<std::string>& shards,
@@ -87,7 +79,7 @@ absl::Status SetRoutes(topo::Server& ts, const MoveTablesWorkflow& wf,
                  rules->erase(std::remove_if(rules->begin(), rules->end(),
                                              [&](const auto& r) {
                                                return TableListed(wf.tables, r.table()) &&
-                                                      Has(types, r.tablet_type());
+                                                      HasTabletType(types, r.tablet_type());
                                              }),
                               rules->end());
                  if (!add) return absl::OkStatus();
@@ -300,14 +292,7 @@ absl::StatusOr<nlohmann::json> MoveTables(topo::Server& ts, absl::string_view fr
                                    absl::StrJoin(followed, ","), " for ",
                                    absl::StrJoin(tables, ",")));
   }
-  for (const std::string& t : wf.targets) {
-    absl::Status s = SyncShardStreams(ts, to, t);
-    if (!s.ok()) {
-      return absl::Status(s.code(),
-                          absl::StrCat(s.message(), " (the streams are recorded in the Shard "
-                                                    "records; the primary starts them when it can)"));
-    }
-  }
+  RETURN_IF_ERROR(StartStreams(ts, to, wf.targets));
   lock.reset();
   if (!options.wait) {
     Json out;
@@ -343,14 +328,14 @@ absl::StatusOr<nlohmann::json> SwitchMoveTables(topo::Server& ts, MoveTablesWork
     if (reads.empty()) return absl::OkStatus();
     RETURN_IF_ERROR(SetRoutes(ts, wf, reads, at_target));
     std::vector<std::string> names;
-    for (topodata::TabletType t : reads) names.push_back(TypeName(t));
+    for (topodata::TabletType t : reads) names.push_back(TabletTypeName(t));
     steps.push_back(absl::StrCat(absl::StrJoin(names, ","), " traffic of ", what, " now goes to ",
                                  at_target ? wf.target_keyspace : wf.source_keyspace));
     Progress(o, steps.back());
     return absl::OkStatus();
   };
   if (!reverse) {
-    if (Has(types, topodata::PRIMARY) && wf.reversed) {
+    if (HasTabletType(types, topodata::PRIMARY) && wf.reversed) {
       return absl::FailedPreconditionError(absl::StrCat("primary traffic of ", what,
                                                         " already goes to keyspace ",
                                                         wf.target_keyspace,
@@ -363,7 +348,7 @@ absl::StatusOr<nlohmann::json> SwitchMoveTables(topo::Server& ts, MoveTablesWork
                           .status());
     }
     RETURN_IF_ERROR(move_reads(true));
-    if (Has(types, topodata::PRIMARY)) {
+    if (HasTabletType(types, topodata::PRIMARY)) {
       RETURN_IF_ERROR(SwitchTablesPrimary(ts, wf, /*to_target=*/true, o, &steps));
     }
   } else {
@@ -378,7 +363,7 @@ absl::StatusOr<nlohmann::json> SwitchMoveTables(topo::Server& ts, MoveTablesWork
                          "; nothing to reverse"));
       }
     }
-    if (Has(types, topodata::PRIMARY)) {
+    if (HasTabletType(types, topodata::PRIMARY)) {
       if (!wf.reversed) {
         return absl::FailedPreconditionError(absl::StrCat(
             "primary traffic of ", what, " was not switched; nothing to reverse"));
@@ -408,7 +393,7 @@ absl::StatusOr<nlohmann::json> CompleteMoveTables(topo::Server& ts, const MoveTa
     ASSIGN_OR_RETURN(bool served, TargetServes(ts, wf, t));
     if (!served) {
       return absl::FailedPreconditionError(absl::StrCat(
-          TypeName(t), " traffic of ", what, " still goes to keyspace ", wf.source_keyspace,
+          TabletTypeName(t), " traffic of ", what, " still goes to keyspace ", wf.source_keyspace,
           "; switch rdonly and replica traffic first"));
     }
   }
@@ -467,7 +452,7 @@ absl::StatusOr<nlohmann::json> MoveTablesStatus(topo::Server& ts, const MoveTabl
   Json serving = Json::object();
   for (topodata::TabletType t : kAllTypes) {
     ASSIGN_OR_RETURN(bool served, TargetServes(ts, wf, t));
-    serving[TypeName(t)] = served ? wf.target_keyspace : wf.source_keyspace;
+    serving[TabletTypeName(t)] = served ? wf.target_keyspace : wf.source_keyspace;
   }
   out["served_by"] = serving;
   if (!wf.dormant_sources.empty() || !wf.dormant_targets.empty()) {

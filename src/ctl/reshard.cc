@@ -177,14 +177,7 @@ absl::StatusOr<nlohmann::json> Reshard(topo::Server& ts, absl::string_view keysp
                      }));
     Progress(options, absl::StrCat(keyspace, "/", t, " follows ", absl::StrJoin(from, ",")));
   }
-  for (const std::string& t : targets) {
-    absl::Status s = SyncShardStreams(ts, keyspace, t);
-    if (!s.ok()) {
-      return absl::Status(s.code(),
-                          absl::StrCat(s.message(), " (the streams are recorded in the Shard "
-                                                    "records; the primary starts them when it can)"));
-    }
-  }
+  RETURN_IF_ERROR(StartStreams(ts, keyspace, targets));
   lock.reset();
   if (!options.wait) {
     nlohmann::json out;

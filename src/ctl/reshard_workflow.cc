@@ -141,6 +141,19 @@ absl::Status SyncShardStreams(topo::Server& ts, absl::string_view keyspace,
   return absl::OkStatus();
 }
 
+absl::Status StartStreams(topo::Server& ts, absl::string_view keyspace,
+                          const std::vector<std::string>& shards) {
+  for (const std::string& shard : shards) {
+    absl::Status s = SyncShardStreams(ts, keyspace, shard);
+    if (!s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat(s.message(), " (the streams are recorded in the Shard "
+                                                    "records; the primary starts them when it can)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 nlohmann::json StreamJson(absl::string_view shard, const tablet::StreamState& s) {
   nlohmann::json j;
   j["shard"] = std::string(shard);

@@ -73,6 +73,11 @@ absl::Status ClearDormantStreams(topo::Server& ts, ReshardWorkflow& wf);
 absl::Status SyncShardStreams(topo::Server& ts, absl::string_view keyspace,
                               absl::string_view shard);
 
+// SyncShardStreams for each shard, after its record gained streams: the
+// error adds that the streams stay recorded and start when the primary can.
+absl::Status StartStreams(topo::Server& ts, absl::string_view keyspace,
+                          const std::vector<std::string>& shards);
+
 // One stream as JSON: shard, uid, source, phase, rows copied, position,
 // lag, error.
 nlohmann::json StreamJson(absl::string_view shard, const tablet::StreamState& s);

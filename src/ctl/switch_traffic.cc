@@ -25,13 +25,6 @@ void Progress(const SwitchOptions& o, const std::string& line) {
   if (o.progress) o.progress(line);
 }
 
-std::string TypeName(topodata::TabletType t) {
-  return absl::AsciiStrToLower(topodata::TabletType_Name(t));
-}
-
-bool Has(const std::vector<topodata::TabletType>& types, topodata::TabletType t) {
-  return std::find(types.begin(), types.end(), t) != types.end();
-}
 
 // Moves the non-primary types between the sides and rebuilds the graph.
 absl::Status MoveReadTypes(topo::Server& ts, const ReshardWorkflow& wf,
@@ -42,7 +35,7 @@ absl::Status MoveReadTypes(topo::Server& ts, const ReshardWorkflow& wf,
     if (t == topodata::PRIMARY) continue;
     RETURN_IF_ERROR(SetServing(ts, wf.keyspace, to_new ? wf.old_shards : wf.new_shards, t, false));
     RETURN_IF_ERROR(SetServing(ts, wf.keyspace, to_new ? wf.new_shards : wf.old_shards, t, true));
-    moved.push_back(TypeName(t));
+    moved.push_back(TabletTypeName(t));
   }
   if (moved.empty()) return absl::OkStatus();
   RETURN_IF_ERROR(RebuildKeyspaceGraph(ts, wf.keyspace, {}, false));
@@ -86,6 +79,14 @@ absl::Status SwitchReshardPrimary(topo::Server& ts, const ReshardWorkflow& wf,
 
 }  // namespace
 
+std::string TabletTypeName(topodata::TabletType t) {
+  return absl::AsciiStrToLower(topodata::TabletType_Name(t));
+}
+
+bool HasTabletType(const std::vector<topodata::TabletType>& types, topodata::TabletType t) {
+  return std::find(types.begin(), types.end(), t) != types.end();
+}
+
 absl::StatusOr<KeyspaceWorkflow> FindKeyspaceWorkflow(topo::Server& ts,
                                                       absl::string_view keyspace) {
   absl::StatusOr<ReshardWorkflow> reshard = FindReshardWorkflow(ts, keyspace);
@@ -114,7 +115,7 @@ absl::StatusOr<std::vector<topodata::TabletType>> ParseTabletTypes(absl::string_
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown tablet type \"", part, "\": use primary, replica or rdonly"));
     }
-    if (!Has(out, t)) out.push_back(t);
+    if (!HasTabletType(out, t)) out.push_back(t);
   }
   if (out.empty()) return absl::InvalidArgumentError("no tablet types given");
   return out;
@@ -131,7 +132,7 @@ absl::StatusOr<nlohmann::json> SwitchTraffic(topo::Server& ts, absl::string_view
   ReshardWorkflow wf = std::get<ReshardWorkflow>(std::move(found));
   RETURN_IF_ERROR(ClearDormantStreams(ts, wf));
   Json steps = Json::array();
-  if (Has(types, topodata::PRIMARY) && wf.reversed) {
+  if (HasTabletType(types, topodata::PRIMARY) && wf.reversed) {
     return absl::FailedPreconditionError(absl::StrCat(
         "primary traffic of keyspace ", keyspace, " already goes to ",
         absl::StrJoin(wf.new_shards, ","), " (ReverseTraffic moves it back)"));
@@ -143,7 +144,7 @@ absl::StatusOr<nlohmann::json> SwitchTraffic(topo::Server& ts, absl::string_view
             .status());
   }
   RETURN_IF_ERROR(MoveReadTypes(ts, wf, types, /*to_new=*/true, options, &steps));
-  if (Has(types, topodata::PRIMARY)) {
+  if (HasTabletType(types, topodata::PRIMARY)) {
     RETURN_IF_ERROR(SwitchReshardPrimary(ts, wf, wf.old_shards, wf.new_shards, /*reverse_streams=*/true,
                                   options, &steps));
   }
@@ -177,7 +178,7 @@ absl::StatusOr<nlohmann::json> ReverseTraffic(topo::Server& ts, absl::string_vie
     }
   }
   Json steps = Json::array();
-  if (Has(chosen, topodata::PRIMARY)) {
+  if (HasTabletType(chosen, topodata::PRIMARY)) {
     if (!wf.reversed) {
       return absl::FailedPreconditionError(absl::StrCat(
           "primary traffic of keyspace ", keyspace, " was not switched; nothing to reverse"));

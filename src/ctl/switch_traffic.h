@@ -48,6 +48,10 @@ using KeyspaceWorkflow = std::variant<ReshardWorkflow, MoveTablesWorkflow>;
 absl::StatusOr<KeyspaceWorkflow> FindKeyspaceWorkflow(topo::Server& ts,
                                                       absl::string_view keyspace);
 
+// "primary", "replica", "rdonly".
+std::string TabletTypeName(topodata::TabletType t);
+bool HasTabletType(const std::vector<topodata::TabletType>& types, topodata::TabletType t);
+
 // "rdonly,replica", "primary", ... → types. InvalidArgument otherwise.
 absl::StatusOr<std::vector<topodata::TabletType>> ParseTabletTypes(absl::string_view list);
 

@@ -145,10 +145,7 @@ absl::Status Engine::WithWriter(absl::FunctionRef<absl::Status(sqlite3* db)> fn)
 }
 
 absl::StatusOr<ResultSet> Engine::Execute(absl::string_view sql, absl::Span<const Value> binds) {
-  std::vector<Row> rows;
-  ASSIGN_OR_RETURN(ResultSet rs, Autocommit(sql, binds, RowCollector(&rows), Access::kUser));
-  rs.rows = std::move(rows);
-  return rs;
+  return Collect(sql, binds, Access::kUser);
 }
 
 absl::StatusOr<ResultSet> Engine::ExecuteStream(absl::string_view sql,
@@ -158,16 +155,18 @@ absl::StatusOr<ResultSet> Engine::ExecuteStream(absl::string_view sql,
 
 absl::StatusOr<ResultSet> Engine::ExecuteAsDba(absl::string_view sql,
                                                absl::Span<const Value> binds) {
-  std::vector<Row> rows;
-  ASSIGN_OR_RETURN(ResultSet rs, Autocommit(sql, binds, RowCollector(&rows), Access::kDba));
-  rs.rows = std::move(rows);
-  return rs;
+  return Collect(sql, binds, Access::kDba);
 }
 
 absl::StatusOr<ResultSet> Engine::ExecuteInternal(absl::string_view sql,
                                                   absl::Span<const Value> binds) {
+  return Collect(sql, binds, Access::kInternal);
+}
+
+absl::StatusOr<ResultSet> Engine::Collect(absl::string_view sql, absl::Span<const Value> binds,
+                                          Access access) {
   std::vector<Row> rows;
-  ASSIGN_OR_RETURN(ResultSet rs, Autocommit(sql, binds, RowCollector(&rows), Access::kInternal));
+  ASSIGN_OR_RETURN(ResultSet rs, Autocommit(sql, binds, RowCollector(&rows), access));
   rs.rows = std::move(rows);
   return rs;
 }

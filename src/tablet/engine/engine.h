@@ -221,6 +221,9 @@ class Engine {
   absl::Status ReadOnlyError() const;
   // options_.check_user_statement for a kUser statement on a writable engine.
   absl::Status CheckUserStatement(const Statement& statement) const;
+  // Autocommit with the rows collected into the result.
+  absl::StatusOr<ResultSet> Collect(absl::string_view sql, absl::Span<const Value> binds,
+                                    Access access);
 
   // Looks txn up and marks a call in flight; Leave undoes that, and forgets
   // the transaction if the call ended it (remembering `why` unless OK).
