@@ -191,14 +191,7 @@ absl::StatusOr<nlohmann::json> MoveTables(topo::Server& ts, absl::string_view fr
           "keyspace ", ks, " is being resharded; finish that workflow with Complete first"));
     }
     if (!absl::IsNotFound(r.status())) return r.status();
-    absl::StatusOr<MoveTablesWorkflow> m = FindMoveTablesWorkflow(ts, ks);
-    if (m.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "keyspace ", ks, " already has a MoveTables workflow (", m->source_keyspace, " -> ",
-          m->target_keyspace, ": ", absl::StrJoin(m->tables, ","),
-          "); finish it with Complete ", m->target_keyspace, " first"));
-    }
-    if (!absl::IsNotFound(m.status())) return m.status();
+    RETURN_IF_ERROR(CheckNoMoveTables(ts, ks));
   }
   ASSIGN_OR_RETURN(topodata::VSchema from_vs, ts.GetVSchema(from));
   ASSIGN_OR_RETURN(topodata::VSchema to_vs, ts.GetVSchema(to));

@@ -117,4 +117,21 @@ absl::StatusOr<MoveTablesWorkflow> FindMoveTablesWorkflow(topo::Server& ts,
   return wf;
 }
 
+absl::Status CheckNoMoveTables(topo::Server& ts, absl::string_view keyspace) {
+  ASSIGN_OR_RETURN(std::vector<std::string> keyspaces, ts.ListKeyspaces());
+  for (const std::string& ks : keyspaces) {
+    ASSIGN_OR_RETURN(auto shards, LoadShards(ts, ks));
+    for (const auto& [name, rec] : shards) {
+      for (const auto& s : rec.source_shards()) {
+        if (!IsMoveStream(s, ks) || (ks != keyspace && s.keyspace() != keyspace)) continue;
+        return absl::FailedPreconditionError(absl::StrCat(
+            "keyspace ", keyspace, " takes part in a MoveTables workflow (", ks, "/", name,
+            " follows ", s.keyspace(), "/", s.shard(), " for ", absl::StrJoin(s.tables(), ","),
+            "); finish it with Complete first"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace shale::ctl

@@ -39,6 +39,11 @@ struct MoveTablesWorkflow {
 absl::StatusOr<MoveTablesWorkflow> FindMoveTablesWorkflow(topo::Server& ts,
                                                           absl::string_view keyspace);
 
+// FailedPrecondition naming the workflow when a MoveTables workflow moves
+// tables into or out of keyspace (its Shard records, or another keyspace's,
+// list MoveTables streams involving it); OK otherwise.
+absl::Status CheckNoMoveTables(topo::Server& ts, absl::string_view keyspace);
+
 // Whether tables lists t (table names compare case-insensitively).
 bool TableListed(const std::vector<std::string>& tables, absl::string_view t);
 

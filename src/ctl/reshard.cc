@@ -129,6 +129,7 @@ absl::StatusOr<nlohmann::json> Reshard(topo::Server& ts, absl::string_view keysp
         "); finish it with Complete or roll it back first"));
   }
   if (!absl::IsNotFound(existing.status())) return existing.status();
+  RETURN_IF_ERROR(CheckNoMoveTables(ts, keyspace));
 
   std::map<std::string, topodata::Shard> shards;
   ASSIGN_OR_RETURN(std::vector<std::string> names, ts.ListShards(keyspace));

@@ -291,6 +291,10 @@ TEST_F(ReshardE2eTest, MoveTablesToAnotherKeyspaceUnderLoad) {
   EXPECT_EQ(status["served_by"]["primary"], "app") << status.dump();
   CliResult vdiff = Ctl({"VDiff", "archive"});
   EXPECT_EQ(vdiff.exit_code, 0) << vdiff.out << vdiff.err;
+  // No resharding of a keyspace a MoveTables involves.
+  r = Ctl({"Reshard", "app", "--source", "-80", "--target", "-40,40-80"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("takes part in a MoveTables workflow"));
   // A session on archive reaches accounts in app until the switch.
   EXPECT_EQ(PsqlOk("SELECT count(*) FROM accounts", "archive"), absl::StrCat(kAccounts));
 
