@@ -406,17 +406,7 @@ absl::StatusOr<nlohmann::json> CompleteMoveTables(topo::Server& ts, const MoveTa
   Progress(o, steps.back());
   if (drop_data) {
     for (const std::string& s : wf.sources) {
-      ASSIGN_OR_RETURN(auto client, ShardPrimaryClient(ts, wf.source_keyspace, s));
-      int64_t rows = 0;
-      for (const std::string& table : wf.tables) {
-        tablet::ExecuteFetchAsDbaRequest req;
-        req.set_sql(absl::StrCat("DELETE FROM \"", table, "\""));
-        ASSIGN_OR_RETURN(tablet::ExecuteFetchAsDbaResponse r,
-                         client->Call(client->manager(),
-                                      &tablet::TabletManager::Stub::ExecuteFetchAsDba, req,
-                                      absl::Minutes(10)));
-        rows += r.result().rows_affected();
-      }
+      ASSIGN_OR_RETURN(int64_t rows, DeleteRows(ts, wf.source_keyspace, s, wf.tables));
       steps.push_back(absl::StrCat("deleted ", rows, " rows of ", what, " from ",
                                    wf.source_keyspace, "/", s));
       Progress(o, steps.back());

@@ -154,6 +154,21 @@ absl::Status StartStreams(topo::Server& ts, absl::string_view keyspace,
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> DeleteRows(topo::Server& ts, absl::string_view keyspace,
+                                   absl::string_view shard, const std::vector<std::string>& tables) {
+  ASSIGN_OR_RETURN(auto client, ShardPrimaryClient(ts, keyspace, shard));
+  int64_t rows = 0;
+  for (const std::string& table : tables) {
+    tablet::ExecuteFetchAsDbaRequest req;
+    req.set_sql(absl::StrCat("DELETE FROM \"", table, "\""));
+    ASSIGN_OR_RETURN(tablet::ExecuteFetchAsDbaResponse r,
+                     client->Call(client->manager(), &tablet::TabletManager::Stub::ExecuteFetchAsDba,
+                                  req, absl::Minutes(10)));
+    rows += r.result().rows_affected();
+  }
+  return rows;
+}
+
 nlohmann::json StreamJson(absl::string_view shard, const tablet::StreamState& s) {
   nlohmann::json j;
   j["shard"] = std::string(shard);

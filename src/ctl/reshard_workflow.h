@@ -78,6 +78,11 @@ absl::Status SyncShardStreams(topo::Server& ts, absl::string_view keyspace,
 absl::Status StartStreams(topo::Server& ts, absl::string_view keyspace,
                           const std::vector<std::string>& shards);
 
+// Deletes every row of the tables on the shard's primary (ExecuteFetchAsDba,
+// so also tables the shard denies); the rows deleted.
+absl::StatusOr<int64_t> DeleteRows(topo::Server& ts, absl::string_view keyspace,
+                                   absl::string_view shard, const std::vector<std::string>& tables);
+
 // One stream as JSON: shard, uid, source, phase, rows copied, position,
 // lag, error.
 nlohmann::json StreamJson(absl::string_view shard, const tablet::StreamState& s);

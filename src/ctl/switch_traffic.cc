@@ -227,18 +227,10 @@ absl::StatusOr<nlohmann::json> Complete(topo::Server& ts, absl::string_view keys
   Progress(options, steps.back());
   if (drop_data) {
     ASSIGN_OR_RETURN(topodata::VSchema vschema, ts.GetVSchema(keyspace));
+    std::vector<std::string> tables;
+    for (const auto& [table, unused] : vschema.tables()) tables.push_back(table);
     for (const std::string& s : wf.old_shards) {
-      ASSIGN_OR_RETURN(auto client, ShardPrimaryClient(ts, keyspace, s));
-      int64_t rows = 0;
-      for (const auto& [table, unused] : vschema.tables()) {
-        tablet::ExecuteFetchAsDbaRequest req;
-        req.set_sql(absl::StrCat("DELETE FROM \"", table, "\""));
-        ASSIGN_OR_RETURN(tablet::ExecuteFetchAsDbaResponse r,
-                         client->Call(client->manager(),
-                                      &tablet::TabletManager::Stub::ExecuteFetchAsDba, req,
-                                      absl::Minutes(10)));
-        rows += r.result().rows_affected();
-      }
+      ASSIGN_OR_RETURN(int64_t rows, DeleteRows(ts, keyspace, s, tables));
       steps.push_back(absl::StrCat("deleted ", rows, " rows from ", keyspace, "/", s));
       Progress(options, steps.back());
     }
